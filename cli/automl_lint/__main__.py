@@ -1,0 +1,4 @@
+from automl_lint.cli import run
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,206 @@
+"""The command line: translates arguments into Settings, runs the engine, picks a reporter, returns the exit code.
+
+Exit codes: 0 no problem at the failing level, 1 problems found, 2 automl-lint could not do its job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from automl_lint import __version__, tasks
+from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair
+from automl_lint.problem import Severity
+from automl_lint.reader import SourceError
+from automl_lint.reporters import FORMATS
+from automl_lint.rules import REGISTRY, all_rules, lookup
+from automl_lint.settings import MODELS, Settings
+
+
+class UsageFailure(Exception):
+    """Bad arguments or configuration: exit 2 with one line."""
+
+
+Format = Enum("Format", {f: f for f in FORMATS}, type=str)
+Kind = Enum("Kind", {"training": "training", "predictions": "predictions"}, type=str)
+Model = Enum("Model", {m: m for m in MODELS}, type=str)
+FailOn = Enum("FailOn", {s.value: s.value for s in Severity}, type=str)
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+@app.command(context_settings={"help_option_names": ["-h", "--help"]})
+def lint(
+    paths: list[str] = typer.Argument(None, help="JSONL files, directories (searched for *.jsonl, *.jsonl.gz), "
+                                      "*.jsonl.gz, or - for standard input.", show_default=False),
+    task: str = typer.Option("auto", "--task", "-t", help="mc|multiclass|image-classification, "
+                             "ml|multilabel|image-classification-multilabel, od|object-detection|"
+                             "image-object-detection, is|instance-segmentation|image-instance-segmentation, or auto "
+                             "(infer from the records)."),
+    kind: Kind = typer.Option("training", "--kind", help="training: AutoML's input JSONL; predictions: the "
+                              "output of AutoML's scoring (one JSON document or JSON Lines)."),
+    validation: Optional[str] = typer.Option(None, "--validation", help="Validation JSONL paired with the training "
+                                             "file(s): class-set and leakage checks."),
+    pair: bool = typer.Option(False, "--pair", help="Treat the second positional file as the validation file of "
+                              "the first."),
+    model: Model = typer.Option("all", "--model", help="Model AutoML will train; consequences that depend on the "
+                                "model use the worst case over all models by default."),
+    output_format: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: table on "
+                                                   "a terminal, concise otherwise)."),
+    output_file: Optional[str] = typer.Option(None, "--output-file", "-o", help="Write the report to this file."),
+    fail_on: FailOn = typer.Option("error", "--fail-on", help="Lowest severity that makes the exit code 1."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when problems are found."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print problems, no summary."),
+    select: Optional[str] = typer.Option(None, "--select", help="Comma-separated rule codes or prefixes to enable "
+                                         "(default: all)."),
+    ignore: Optional[str] = typer.Option(None, "--ignore", help="Comma-separated rule codes or prefixes to disable."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for large files (0: every core)."),
+    min_images: int = typer.Option(10, "--min-images", min=0, help="AML608 threshold."),
+    min_class_examples: int = typer.Option(5, "--min-class-examples", min=0, help="AML609 threshold."),
+    max_imbalance_ratio: float = typer.Option(20.0, "--max-imbalance-ratio", min=1.0, help="AML610 threshold."),
+    max_line_bytes: int = typer.Option(64 * 1024 * 1024, "--max-line-bytes", min=1,
+                                       help="Longer lines are reported (AML011) and skipped."),
+    print_schema: Optional[str] = typer.Option(None, "--print-schema", metavar="TASK",
+                                               help="Print the JSON Schema of a task (with --kind) and exit."),
+    explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE", help="Print a rule's documentation."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List every rule and exit."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> int:
+    """Lint AutoML-for-Images JSONL: say what AutoML will do with every line.
+
+    Example: automl-lint train.jsonl --task od --validation val.jsonl
+    """
+    out = sys.stdout
+    if version:
+        out.write(f"automl-lint {__version__}\n")
+        return 0
+    if list_rules:
+        for r in all_rules():
+            out.write(f"{r.code}  {r.name:<34} {r.severity.value:<8} {r.consequence.value:<17} {r.summary}\n")
+        return 0
+    if explain:
+        r = lookup(explain)
+        if r is None:
+            raise UsageFailure(f"unknown rule {explain!r} (see --list-rules)")
+        out.write(r.explain())
+        return 0
+    if print_schema:
+        from automl_lint.rules.schema import load_schema
+
+        t = tasks.normalise(print_schema)
+        if t in (None, "auto"):
+            raise UsageFailure(f"unknown task {print_schema!r} for --print-schema")
+        out.write(json.dumps(load_schema(t, kind.value), indent=2) + "\n")
+        return 0
+
+    t = tasks.normalise(task)
+    if t is None:
+        raise UsageFailure(f"unknown task {task!r}; use mc, ml, od, is or auto")
+    settings = Settings(
+        task=t, kind=kind.value, model=model.value, jobs=jobs, min_images=min_images,
+        min_class_examples=min_class_examples, max_imbalance_ratio=max_imbalance_ratio,
+        max_line_bytes=max_line_bytes, select=_codes(select), ignore=_codes(ignore), fail_on=fail_on.value,
+    )
+    paths = list(paths or [])
+    if not paths:
+        raise UsageFailure("no input: give JSONL files, directories or - (see --help)")
+    if pair:
+        if len(paths) != 2 or validation:
+            raise UsageFailure("--pair needs exactly two files (training, validation) and no --validation")
+        paths, validation = paths[:1], paths[1]
+    settings.has_validation = bool(validation)
+
+    results: list[FileResult] = []
+    for path in expand_paths(paths):
+        results.append(lint_file(path, settings))
+    if validation:
+        valid = lint_file(validation, settings, role="validation")
+        for train in results:
+            lint_pair(train, valid, settings)
+        results.append(valid)
+
+    fmt = output_format.value if output_format else ("table" if _is_terminal(output_file) else "concise")
+    from automl_lint import reporters
+
+    reporter = reporters.get(fmt)
+    options = {"quiet": quiet}
+    if output_file:
+        try:
+            with open(output_file, "w", encoding="utf-8") as fh:
+                reporter(results, fh, options)
+        except OSError as exc:
+            raise SourceError(f"{output_file}: cannot write ({exc.strerror or exc})") from None
+    else:
+        reporter(results, out, options)
+        out.flush()
+
+    if exit_zero:
+        return 0
+    threshold = Severity(settings.fail_on).rank
+    failing = any(p.severity.rank >= threshold for r in results for p in r.problems)
+    return 1 if failing else 0
+
+
+def _codes(value: str | None) -> list[str]:
+    if not value:
+        return []
+    codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    for c in codes:
+        if not c.startswith("AML") or not any(code.startswith(c) for code in REGISTRY):
+            raise UsageFailure(f"unknown rule code or prefix {c!r} (see --list-rules)")
+    return codes
+
+
+def _is_terminal(output_file: str | None) -> bool:
+    return output_file is None and sys.stdout.isatty()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (tests call this directly)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rc = app(args=args, prog_name="automl-lint", standalone_mode=False)
+        return int(rc or 0)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        return 130
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value, ...
+        return _fail(exc.format_message())
+    except (UsageFailure, SourceError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        sys.stderr.write("automl-lint: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except MemoryError:
+        return _fail("out of memory")
+    except RecursionError:
+        return _fail("input nested too deeply")
+
+
+def _fail(message: str) -> int:
+    message = " ".join(message.split())
+    sys.stderr.write(f"automl-lint: error: {message}\n")
+    return 2
+
+
+def _silence_stdout() -> None:
+    # Output was piped into e.g. `head`: point stdout at devnull so the interpreter's final flush is quiet.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The one thing every part of automl-lint exchanges: a Problem found in a dataset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1}
+
+
+class Consequence(str, Enum):
+    """What AutoML does with the record, most serious first."""
+
+    FAILS_JOB = "fails-job"
+    DROPS_IMAGE = "drops-image"
+    DROPS_ANNOTATION = "drops-annotation"
+    ALTERS_VALUE = "alters-value"
+    NONE = "none"
+
+    @property
+    def rank(self) -> int:
+        return _CONSEQUENCE_RANK[self]
+
+
+_CONSEQUENCE_RANK = {
+    Consequence.FAILS_JOB: 4,
+    Consequence.DROPS_IMAGE: 3,
+    Consequence.DROPS_ANNOTATION: 2,
+    Consequence.ALTERS_VALUE: 1,
+    Consequence.NONE: 0,
+}
+
+
+@dataclass(slots=True)
+class Problem:
+    """One finding. ``line`` is None for a finding about the whole file."""
+
+    path: str
+    line: int | None
+    pointer: str
+    code: str
+    name: str
+    severity: Severity
+    consequence: Consequence
+    message: str
+    column: int | None = None
+    # What identifies the finding independently of its line number (for baselines and fingerprints).
+    image_url: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "pointer": self.pointer,
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "consequence": self.consequence.value,
+            "message": self.message,
+            "image_url": self.image_url,
+        }

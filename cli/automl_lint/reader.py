@@ -1,0 +1,197 @@
+"""Sources -> records.
+
+Streams JSONL line by line (constant memory), parses each line with orjson and turns everything that
+is not a usable record into a finding of the AML0xx family. Nothing here knows about tasks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import orjson
+
+from automl_lint.rules import syntax
+
+BOM = b"\xef\xbb\xbf"
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """The tool cannot read an input at all (exit code 2)."""
+
+
+@dataclass(slots=True)
+class Record:
+    """One parsed line: ``value`` is the JSON object, or None when the line produced a finding instead."""
+
+    line: int
+    raw: bytes
+    value: dict | None
+
+
+def open_source(path: str) -> BinaryIO:
+    """Open a path, ``-`` (stdin) or a ``.gz`` file for binary reading."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        if os.path.isdir(path):
+            raise SourceError(f"{path}: is a directory")
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except PermissionError:
+        raise SourceError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    if path.endswith(".gz"):
+        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
+    return fh
+
+
+def iter_lines(stream: BinaryIO, start: int = 0, end: int | None = None,
+               max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[bytes | None]:
+    """Yield each line without its line end; None for a line longer than ``max_line_bytes``.
+
+    With ``start``/``end`` (byte offsets of an uncompressed file already positioned at ``start``, which is
+    a line start), yields the lines that start before ``end``.
+    """
+    pos = start
+    readline = stream.readline
+    limit = max_line_bytes + 2
+    while end is None or pos < end:
+        raw = readline(limit)
+        if not raw:
+            return
+        pos += len(raw)
+        if len(raw) >= limit and not raw.endswith(b"\n"):
+            # Too long: skip the rest of the line in bounded chunks.
+            while True:
+                chunk = readline(1 << 20)
+                pos += len(chunk)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        if raw.endswith(b"\n"):
+            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+        if len(raw) > max_line_bytes:
+            yield None
+            continue
+        yield raw
+
+
+def parse_line(raw: bytes, report, bom_allowed: bool = False) -> dict | None:
+    """Parse one line; report syntax findings through ``report(rule, pointer, message, column)``."""
+    if bom_allowed and raw.startswith(BOM):
+        report(syntax.BOM, "", "the file starts with a UTF-8 byte order mark", 1)
+        raw = raw[3:]
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        value = _explain_parse_error(raw, exc, report)
+        if value is None:
+            return None
+    if type(value) is not dict:
+        report(syntax.NOT_AN_OBJECT, "", f"the line is a JSON {_json_type(value)}, not an object", 1)
+        return None
+    return value
+
+
+def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report) -> dict | None:
+    """Classify a line orjson rejected; return the object AutoML would still read, if any."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as uexc:
+        report(syntax.INVALID_UTF8, "", f"invalid UTF-8 byte 0x{raw[uexc.start]:02x} at byte {uexc.start + 1}",
+               uexc.start + 1)
+        return None
+    if not text.strip():
+        report(syntax.BLANK_LINE, "", "blank line (AutoML skips it)", 1)
+        return None
+    constants: list[str] = []
+
+    def on_constant(name: str) -> float:
+        constants.append(name)
+        return float(name.replace("Infinity", "inf"))
+
+    decoder = json.JSONDecoder(parse_constant=on_constant)
+    try:
+        value, end = decoder.raw_decode(text, len(text) - len(text.lstrip()))
+    except (json.JSONDecodeError, RecursionError):
+        report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {exc.colno})", exc.colno)
+        return None
+    if constants:
+        names = ", ".join(sorted(set(constants)))
+        report(syntax.NON_FINITE_NUMBER, "", f"{names} is not valid JSON; AutoML rejects the line", 1)
+        return None
+    rest = text[end:].strip()
+    if rest:
+        report(syntax.TRAILING_DATA, "",
+               f"text after the JSON object at column {end + 1} is ignored by AutoML: {rest[:40]!r}", end + 1)
+    if _has_huge_int(value):
+        report(syntax.INTEGER_OVERFLOW, "",
+               "an integer is outside the 64-bit range; AutoML silently turns it into a different float", 1)
+    if not isinstance(value, dict):
+        return value  # reported as not-an-object by the caller
+    return value
+
+
+def _has_huge_int(value, depth: int = 0) -> bool:
+    if depth > 64:
+        return False
+    if type(value) is int:
+        return not (-(2**63) <= value < 2**64)
+    if type(value) is dict:
+        return any(_has_huge_int(v, depth + 1) for v in value.values())
+    if type(value) is list:
+        return any(_has_huge_int(v, depth + 1) for v in value)
+    return False
+
+
+def _orjson_reason(exc: orjson.JSONDecodeError) -> str:
+    msg = str(exc.msg if hasattr(exc, "msg") else exc)
+    return msg.split(": line ")[0]
+
+
+def _json_type(value) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+# --- duplicate keys -------------------------------------------------------------------------------------
+
+def find_duplicate_keys(raw: bytes) -> list[str]:
+    """Exact check: the keys that appear twice in one object (slow path, run only when needed)."""
+    dups: list[str] = []
+
+    def hook(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen and k not in dups:
+                dups.append(k)
+            seen.add(k)
+        return dict(pairs)
+
+    try:
+        json.loads(raw.decode("utf-8").lstrip("\ufeff"), object_pairs_hook=hook,
+                    parse_constant=lambda name: 0.0)
+    except (ValueError, RecursionError):
+        pass
+    return dups
+
+
+def may_have_duplicate_keys(raw: bytes, parsed_keys: int) -> bool:
+    """Cheap necessary condition for duplicate keys.
+
+    Without escaped quotes or whitespace before a colon, every key ends in ``":`` and nothing else can
+    produce ``":`` except a string value that starts with a colon (which only over-counts). So when the
+    count equals the number of keys orjson kept, no key was repeated.
+    """
+    if b'\\"' in raw or b" :" in raw or b"\t:" in raw:
+        return True
+    return raw.count(b'":') != parsed_keys

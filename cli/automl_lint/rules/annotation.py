@@ -1,0 +1,387 @@
+"""AML4xx: object-detection and instance-segmentation annotations, as ``ObjectAnnotation`` reads them.
+
+The check walks a record exactly as AutoML does: the first annotation that raises skips the whole image
+(later annotations are not read), an invalid box drops only its annotation, and an image whose
+annotations are all invalid is skipped.
+"""
+
+from __future__ import annotations
+
+import math
+
+from automl_lint.rules import polygon as poly_rules
+from automl_lint.rules import rule
+
+F = "annotation"
+
+LABEL_NOT_LIST = rule(
+    "AML401", "label-not-a-list", "error", "drops-image",
+    "For detection and segmentation, `label` must be a list of annotations.",
+    what="Reports a record whose `label` is missing, null, a string or a single object instead of a list.",
+    why="AutoML raises 'The provided annotations are not in valid format' and silently skips the image.",
+    example='`"label": {"label": "can", "topX": 0.1, ...}` (an object, not a list of objects)',
+    fix='Wrap the annotations in a list: `"label": [{...}]`; `[]` marks a background image.',
+    family=F,
+)
+ANNOTATION_NOT_OBJECT = rule(
+    "AML402", "annotation-not-an-object", "error", "drops-image",
+    "Each annotation must be a JSON object.",
+    what="Reports an item of the `label` list that is not an object.",
+    why="AutoML raises 'the label column in the dataset should be a dictionary' and skips the whole image, "
+    "including its valid annotations.",
+    example='`"label": ["can"]` in an object-detection file',
+    fix="Write each annotation as an object with `label` and its box or polygon.",
+    family=F,
+)
+ANNOTATION_INCOMPLETE = rule(
+    "AML403", "annotation-incomplete", "error", "drops-image",
+    "An annotation lacks `label`, or lacks both the four box keys and a `polygon`.",
+    what="Reports annotations without a class `label`, or with neither all of `topX`, `topY`, `bottomX`, "
+    "`bottomY` nor a `polygon`.",
+    why="AutoML raises 'Incomplete Record' and skips the whole image with all its annotations.",
+    example='`{"label": "can", "topX": 0.1, "topY": 0.1, "bottomX": 0.5}` (no bottomY)',
+    fix="Give every annotation its class and all four box coordinates (or a polygon).",
+    family=F,
+)
+COORDINATE_NOT_NUMERIC = rule(
+    "AML404", "coordinate-not-numeric", "error", "drops-image",
+    "A box coordinate is not a number AutoML can convert.",
+    what="Reports box coordinates that Python's `float()` rejects: null, lists, objects, empty or non-numeric "
+    "strings.",
+    why="AutoML raises 'Expected int or float types for box coordinates' and skips the whole image.",
+    example='`"topX": null`',
+    fix="Write coordinates as numbers in [0, 1].",
+    family=F,
+)
+COORDINATE_COERCED = rule(
+    "AML405", "coordinate-coerced", "warning", "alters-value",
+    "A box coordinate is a string or boolean that AutoML silently converts.",
+    what="Reports coordinates given as numeric strings (`\"0.5\"`, `\" 0.5 \"`, `\"1e-1\"`) or booleans, "
+    "which AutoML passes through `float()`.",
+    why="The documented type is a number; the conversion hides export bugs (`true` becomes 1.0) and other "
+    "tools reading the file will not convert.",
+    example='`"topX": "0.26"`',
+    fix="Write numbers, not strings.",
+    family=F,
+)
+CLASS_LABEL_TYPE = rule(
+    "AML406", "class-label-type", "error", "drops-image",
+    "An annotation's class `label` must be a string or an integer.",
+    what="Reports annotation class labels that are floats (even `2.0`), lists, objects or null.",
+    why="AutoML raises 'Expected a string or an integer for the class field' and skips the whole image.",
+    example='`{"label": 2.0, "topX": 0.1, ...}`',
+    fix='Use class names: `"label": "can"`.',
+    family=F,
+)
+BOX_OUT_OF_RANGE = rule(
+    "AML407", "box-out-of-range", "error", "drops-annotation",
+    "A box coordinate is outside [0, 1].",
+    what="Reports boxes with any coordinate below 0 or above 1 (exactly 0.0 and 1.0 are fine).",
+    why="AutoML does not clip: the annotation is silently discarded, even for 1.0000001.",
+    example='`"bottomX": 1.02`',
+    fix="Clip coordinates to [0, 1] when exporting.",
+    family=F,
+)
+BOX_INVERTED = rule(
+    "AML408", "box-inverted", "error", "drops-annotation",
+    "The box's bottom-right corner is above or left of its top-left corner.",
+    what="Reports boxes with `bottomX < topX` or `bottomY < topY`.",
+    why="AutoML does not swap the corners: the annotation is silently discarded.",
+    example='`"topX": 0.7, "bottomX": 0.2`',
+    fix="Swap the corners (topX/topY is the top-left corner: the smaller values).",
+    family=F,
+)
+BOX_ZERO_SIZE = rule(
+    "AML409", "box-zero-size", "error", "drops-annotation",
+    "The box has zero width or zero height.",
+    what="Reports boxes with `topX == bottomX` or `topY == bottomY`.",
+    why="AutoML needs `topX < bottomX` and `topY < bottomY`: the annotation is silently discarded.",
+    example='`"topX": 0.4, "bottomX": 0.4`',
+    fix="Remove the empty box or fix its coordinates.",
+    family=F,
+)
+BOX_NOT_FINITE = rule(
+    "AML410", "box-not-finite", "error", "drops-annotation",
+    "A box coordinate converts to NaN or infinity.",
+    what='Reports coordinates such as `"nan"` or `"inf"` that `float()` accepts but no box can use.',
+    why="The box fails AutoML's range check and the annotation is silently discarded.",
+    example='`"topY": "nan"`',
+    fix="Compute the real coordinate or drop the annotation.",
+    family=F,
+)
+ISCROWD_READ_AS_ZERO = rule(
+    "AML411", "iscrowd-read-as-zero", "warning", "alters-value",
+    "AutoML reads this `isCrowd` value as 0 (not crowd).",
+    what='Reports `isCrowd` values that AutoML silently maps to 0 although they look meant as true: anything '
+    'other than `"true"`, `"True"`, `"1"`, `1`, `true` (crowd) or `0`, `false`, `"0"`, `"false"`, `null` '
+    '(not crowd), e.g. `"TRUE"`, `"yes"`, `2`.',
+    why="AutoML computes `isCrowd in {\"true\", \"True\", \"1\", 1}`; crowd regions are then scored as ordinary "
+    "objects in evaluation, lowering the reported mAP.",
+    example='`"isCrowd": "TRUE"`',
+    fix="Use 0 or 1.",
+    family=F,
+)
+ISCROWD_UNHASHABLE = rule(
+    "AML412", "iscrowd-unhashable", "error", "fails-job",
+    "`isCrowd` is a list or object: the job crashes.",
+    what="Reports `isCrowd` values that are arrays or objects.",
+    why="AutoML tests `isCrowd` for membership in a set outside its error handling: `TypeError: unhashable "
+    "type` fails the whole job.",
+    example='`"isCrowd": []`',
+    fix="Use 0 or 1.",
+    family=F,
+)
+POLYGON_OVERRIDES_BOX = rule(
+    "AML413", "polygon-overrides-box", "warning", "alters-value",
+    "The annotation has a `polygon`, so AutoML ignores its box.",
+    what="Reports annotations with both box keys and a `polygon` key (even `null`): AutoML ignores the box and "
+    "uses the polygon's extent.",
+    why="The box you wrote is not the box that is trained; a null or empty polygon even drops the annotation.",
+    example='`{"label": "can", "topX": 0.1, ..., "polygon": [[0.2, 0.2, 0.4, 0.2, 0.4, 0.4]]}`',
+    fix="For object detection remove the `polygon` key; for segmentation make the box match the polygon.",
+    family=F,
+)
+CLASS_LABEL_INTEGER = rule(
+    "AML414", "class-label-integer", "error", "fails-job",
+    "Integer class labels crash the Faster/Mask R-CNN models.",
+    what="Reports annotation class labels that are integers (or booleans).",
+    why="The R-CNN models add a string '--bg--' class and sort all classes: `TypeError: '<' not supported "
+    "between 'int' and 'str'` fails the job. YOLOv5 and RetinaNet accept them.",
+    example='`{"label": 3, "topX": 0.1, ...}`',
+    fix='Use class names: `"label": "3"` or `"label": "can"`.',
+    family=F,
+)
+BOX_LIKELY_PIXELS = rule(
+    "AML415", "box-likely-pixels", "error", "drops-annotation",
+    "The box looks like pixel coordinates, not fractions of the image size.",
+    what="Reports boxes whose coordinates are well above 1 (all non-negative, some above 1.5).",
+    why="AutoML expects fractions in [0, 1] and silently discards the annotation.",
+    example='`"topX": 120, "topY": 45, "bottomX": 380, "bottomY": 260`',
+    fix="Divide x by the image width and y by the image height.",
+    family=F,
+)
+ALL_ANNOTATIONS_INVALID = rule(
+    "AML416", "all-annotations-invalid", "error", "drops-image",
+    "Every annotation of the image is invalid, so AutoML skips the image.",
+    what="Reports a non-empty `label` list none of whose annotations survives AutoML's checks.",
+    why="AutoML logs 'No valid annotations. Skipping image' and drops the image (it is not even kept as a "
+    "background image).",
+    example='`"label": [{"label": "can", "topX": 0.7, "topY": 0.1, "bottomX": 0.2, "bottomY": 0.5}]`',
+    fix="Fix the annotations reported on the same line.",
+    family=F,
+)
+
+_CROWD_TRUE = frozenset(("true", "True", "1", 1))
+_CROWD_FALSE_OK = frozenset((0, "0", "false", "False", None))
+_BOX_KEYS = ("topX", "topY", "bottomX", "bottomY")
+
+VALID, INVALID, SKIP_IMAGE, FAIL = 0, 1, 2, 3
+
+
+def check_detection(record: dict, out: list, state, segmentation: bool, rcnn: bool) -> bool:
+    """Check one OD/IS record; return True when AutoML keeps the image."""
+    label = record.get("label")
+    if type(label) is not list:
+        what = "missing" if "label" not in record else {
+            str: "a string", dict: "a single object", type(None): "null"}.get(type(label), type(label).__name__)
+        out.append((LABEL_NOT_LIST, "/label", f"label is {what}, not a list of annotations; AutoML skips the image"))
+        return False
+    if not label:
+        state.background_images += 1
+        return True
+    valid_classes = []
+    for i, ann in enumerate(label):
+        outcome = _check_annotation(ann, i, out, segmentation, rcnn)
+        if outcome == VALID:
+            valid_classes.append(ann["label"])
+        elif outcome == SKIP_IMAGE:
+            if i + 1 < len(label):
+                out[-1] = out[-1][:2] + (out[-1][2] + f"; annotations after #{i} are not read",)
+            return False
+        elif outcome == FAIL:
+            return False
+    if not valid_classes:
+        out.append((ALL_ANNOTATIONS_INVALID, "/label", f"none of the {len(label)} annotation(s) is valid; AutoML "
+                    "skips the image"))
+        return False
+    for c in valid_classes:
+        state.add_class(c, type(c))
+    state.objects += len(valid_classes)
+    return True
+
+
+def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) -> int:
+    p = f"/label/{i}"
+    if type(ann) is not dict:
+        out.append((ANNOTATION_NOT_OBJECT, p, f"annotation {i} is a JSON {_kind(ann)}, not an object; AutoML skips "
+                    "the whole image"))
+        return SKIP_IMAGE
+    poly = ann.get("polygon", False)
+    has_poly = poly is not False
+    has_box = "topX" in ann and "topY" in ann and "bottomX" in ann and "bottomY" in ann
+    if "label" not in ann or not (has_box or has_poly):
+        missing = [k for k in ("label",) + (() if has_poly else _BOX_KEYS) if k not in ann]
+        needs = "" if has_box or has_poly else " (and no polygon)"
+        out.append((ANNOTATION_INCOMPLETE, p, f"annotation {i} lacks {', '.join(missing)}{needs}: 'Incomplete "
+                    "Record', AutoML skips the whole image"))
+        return SKIP_IMAGE
+    if "isCrowd" in ann:
+        crowd = ann["isCrowd"]
+        try:
+            is_crowd = crowd in _CROWD_TRUE
+        except TypeError:
+            out.append((ISCROWD_UNHASHABLE, f"{p}/isCrowd", f"isCrowd is a JSON {_kind(crowd)}: AutoML crashes "
+                        "with 'unhashable type' and the job fails"))
+            return FAIL
+        if not is_crowd and crowd not in _CROWD_FALSE_OK and crowd is not False:
+            out.append((ISCROWD_READ_AS_ZERO, f"{p}/isCrowd", f"isCrowd {crowd!r} is read as 0 (not crowd); only "
+                        "\"true\", \"True\", \"1\", 1 and true mean crowd"))
+    if has_poly:
+        if has_box and not segmentation:
+            pass  # reported below once we know what the polygon gives
+        try:
+            x0, y0, x1, y1 = poly_rules.extent(poly)
+        except poly_rules.OddPolygon:
+            j = next((j for j, s in enumerate(poly) if len(s) % 2), 0)
+            out.append((poly_rules.POLYGON_ODD, f"{p}/polygon/{j}", f"segment {j} of annotation {i} has "
+                        f"{len(poly[j])} values (odd); AutoML skips the whole image"))
+            return SKIP_IMAGE
+        except (TypeError, ValueError):
+            out.append((poly_rules.POLYGON_NOT_LIST_OF_LISTS, f"{p}/polygon", f"polygon of annotation {i} is "
+                        f"{_poly_shape(poly)}; AutoML skips the whole image"))
+            return SKIP_IMAGE
+        except Exception:  # noqa: BLE001 - e.g. KeyError on an object: AutoML does not catch it either
+            out.append((poly_rules.POLYGON_NOT_LIST_OF_LISTS, f"{p}/polygon", f"polygon of annotation {i} is a JSON "
+                        f"{_kind(poly)}: AutoML crashes and the job fails"))
+            return FAIL
+        coerced = None
+    else:
+        coords = []
+        coerced = []
+        for k in _BOX_KEYS:
+            v = ann[k]
+            t = type(v)
+            if t is float or t is int:
+                coords.append(v)
+                continue
+            try:
+                f = float(v)
+            except (TypeError, ValueError):
+                out.append((COORDINATE_NOT_NUMERIC, f"{p}/{k}", f"{k} is {_value_desc(v)}, not a number; AutoML "
+                            "skips the whole image"))
+                return SKIP_IMAGE
+            coords.append(f)
+            coerced.append((k, v, f))
+        x0, y0, x1, y1 = coords
+    cls = ann["label"]
+    if type(cls) is not str and type(cls) is not int and type(cls) is not bool:
+        out.append((CLASS_LABEL_TYPE, f"{p}/label", f"class label is {_value_desc(cls)}; AutoML needs a string or "
+                    "an integer and skips the whole image"))
+        return SKIP_IMAGE
+    if coerced:
+        for k, v, f in coerced:
+            if math.isfinite(f):
+                out.append((COORDINATE_COERCED, f"{p}/{k}", f"{k} {v!r} is silently converted to {f!r}"))
+    if type(cls) is not str and rcnn:
+        out.append((CLASS_LABEL_INTEGER, f"{p}/label", f"class label {cls!r} is not a string: Faster/Mask R-CNN "
+                    "fail the job when sorting classes with '--bg--'"))
+    elif type(cls) is str and cls != cls.strip():
+        from automl_lint.rules.classification import CLASS_NAME_WHITESPACE
+        out.append((CLASS_NAME_WHITESPACE, f"{p}/label", f"class name {cls!r} has surrounding whitespace"))
+
+    # _validate
+    if has_poly:
+        if has_box and not segmentation:
+            out.append((POLYGON_OVERRIDES_BOX, f"{p}/polygon", f"annotation {i} has a polygon key, so AutoML ignores "
+                        "topX/topY/bottomX/bottomY and uses the polygon's extent"))
+        if poly and poly[0]:
+            kept = poly_rules.clean(poly, f"{p}/polygon", out)
+            if not kept:
+                out.append((poly_rules.POLYGON_EMPTY, f"{p}/polygon", f"no segment of annotation {i} is left after "
+                            "AutoML removes the invalid ones; the annotation is dropped"))
+                return INVALID
+            if len(kept) != len(poly):
+                x0, y0, x1, y1 = poly_rules.extent(kept)
+            poly = kept
+        elif not (segmentation and not poly):
+            out.append((poly_rules.POLYGON_EMPTY, f"{p}/polygon", f"polygon {_short(poly)} has no usable first "
+                        "segment; AutoML drops the annotation"))
+            return INVALID
+    if segmentation and not poly:
+        if has_poly:
+            out.append((poly_rules.POLYGON_EMPTY, f"{p}/polygon", f"polygon {_short(poly)} is empty; AutoML drops "
+                        "the annotation"))
+        else:
+            out.append((poly_rules.POLYGON_MISSING, p, f"annotation {i} has a box but no polygon; instance "
+                        "segmentation drops it"))
+        return INVALID
+    if 0.0 <= x0 <= 1.0 and 0.0 <= y0 <= 1.0 and 0.0 <= x1 <= 1.0 and 0.0 <= y1 <= 1.0:
+        if x0 < x1 and y0 < y1:
+            if has_poly and poly_rules.is_collinear(poly):
+                out.append((poly_rules.POLYGON_COLLINEAR, f"{p}/polygon", f"the points of annotation {i} are "
+                            "collinear: the mask is empty"))
+            return VALID
+        if has_poly:
+            out.append((poly_rules.POLYGON_DEGENERATE, f"{p}/polygon", f"polygon of annotation {i} has zero "
+                        f"{'width' if x0 >= x1 else 'height'}; AutoML drops the annotation"))
+        elif x0 > x1 or y0 > y1:
+            axis = "bottomX < topX" if x0 > x1 else "bottomY < topY"
+            out.append((BOX_INVERTED, p, f"box of annotation {i} is inverted ({axis}); AutoML drops the annotation "
+                        "(no swapping)"))
+        else:
+            axis = "width" if x0 == x1 else "height"
+            out.append((BOX_ZERO_SIZE, p, f"box of annotation {i} has zero {axis}; AutoML drops the annotation"))
+        return INVALID
+    values = (x0, y0, x1, y1)
+    if any(v != v or v in (math.inf, -math.inf) for v in values):
+        out.append((BOX_NOT_FINITE, p, f"box of annotation {i} has a NaN or infinite coordinate; AutoML drops the "
+                    "annotation"))
+    elif min(values) >= 0 and max(values) > 1.5 and not has_poly:
+        out.append((BOX_LIKELY_PIXELS, p, f"box of annotation {i} ({_fmt(values)}) looks like pixel coordinates: "
+                    "divide x by the image width and y by its height; AutoML drops the annotation"))
+    else:
+        names = ("topX", "topY", "bottomX", "bottomY")
+        bad = [f"{n}={v!r}" for n, v in zip(names, values) if not 0.0 <= v <= 1.0]
+        where = "the polygon's extent" if has_poly else "box"
+        out.append((BOX_OUT_OF_RANGE, p, f"{where} of annotation {i} is outside [0, 1] ({', '.join(bad)}); AutoML "
+                    "drops the annotation (no clipping)"))
+    return INVALID
+
+
+def _kind(value) -> str:
+    return {type(None): "null", bool: "boolean", int: "number", float: "number", list: "array", str: "string",
+            dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _value_desc(v) -> str:
+    if v is None:
+        return "null"
+    if type(v) is str:
+        return f"the string {v[:40]!r}"
+    if type(v) is float:
+        return f"the float {v!r}"
+    return f"a JSON {_kind(v)}"
+
+
+def _poly_shape(poly) -> str:
+    if type(poly) is not list:
+        return f"a JSON {_kind(poly)}"
+    if poly and type(poly[0]) in (int, float):
+        return "a flat list of numbers (it needs a list of segments: [[x1, y1, x2, y2, ...]])"
+    for seg in poly:
+        if type(seg) is list and any(type(v) is str for v in seg):
+            return "a list of segments holding strings (coordinates must be numbers)"
+        if type(seg) is list and seg and type(seg[0]) is list:
+            return "a list of [x, y] point pairs (each segment must be a flat list x1, y1, x2, y2, ...)"
+        if type(seg) is list and not seg:
+            return "a list with an empty segment"
+    return "not a list of flat numeric segments"
+
+
+def _short(value) -> str:
+    s = repr(value)
+    return s if len(s) <= 30 else s[:27] + "..."
+
+
+def _fmt(values) -> str:
+    return ", ".join(f"{v:g}" for v in values)

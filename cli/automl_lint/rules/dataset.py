@@ -1,0 +1,335 @@
+"""AML6xx: facts about the whole file, and about a training/validation pair.
+
+Reported once per file with ``line: null``; the message names the lines involved. The state kept per
+record is compact (two machine integers), so memory stays flat on files of millions of lines.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+from automl_lint.rules import rule
+
+F = "dataset"
+
+NO_OBJECTS = rule(
+    "AML601", "no-objects", "error", "fails-job",
+    "No image in the dataset has an object.",
+    what="Reports a detection/segmentation dataset in which every image AutoML keeps is a background image.",
+    why="AutoML fails the job: 'No objects in dataset. Please ensure that at least one image has one or more "
+    "objects.'",
+    example='Every line has `"label": []`.',
+    fix="Check the export: the annotations are probably missing or all invalid.",
+    family=F,
+)
+NO_USABLE_IMAGES = rule(
+    "AML602", "no-usable-images", "error", "fails-job",
+    "AutoML would drop every record of the file.",
+    what="Reports a file none of whose records survives AutoML's checks.",
+    why="The job fails: 'All annotations provided are ill-formed' (detection, segmentation) or "
+    "'No valid datapoints found to initialize dataset' (classification).",
+    example="A detection file whose `label` values are all single objects instead of lists.",
+    fix="Fix the per-line problems reported for the file.",
+    family=F,
+)
+MIXED_CLASS_TYPES = rule(
+    "AML603", "mixed-class-types", "error", "fails-job",
+    "Class labels have more than one type (e.g. strings and integers).",
+    what="Reports datasets whose class labels mix strings, integers and booleans.",
+    why="AutoML fails the job: 'More than one type found for the class field' (detection) or a `TypeError` "
+    "while sorting the classes (classification).",
+    example='One line with `"label": "cat"` and another with `"label": 3`.',
+    fix='Use strings everywhere: `"3"`.',
+    family=F,
+)
+DUPLICATE_IMAGE_URL = rule(
+    "AML604", "duplicate-image-url", "warning", "alters-value",
+    "Several lines name the same `image_url`.",
+    what="Reports `image_url` values that appear on more than one line.",
+    why="Detection and segmentation merge the annotations of all those lines into one image (duplicated boxes "
+    "are trained twice); classification silently keeps only the last line's label.",
+    example="Line 3 and line 97 both have `AmlDatastore://ds/img_001.jpg`.",
+    fix="Keep one line per image (merge annotations yourself).",
+    family=F,
+)
+CLASS_BEFORE_BACKGROUND = rule(
+    "AML605", "class-sorts-before-background", "error", "alters-value",
+    "A class name sorts before `--bg--`: R-CNN models treat it as background.",
+    what="Reports class names that sort before the string `--bg--` (starting with a space or one of "
+    "`!\"#$%&'()*+,`, or `-` followed by those; `-`, `--a`...).",
+    why="Faster/Mask R-CNN add a `--bg--` class and sort the classes; index 0 is background. A class sorting "
+    "first takes index 0 and is silently never learned.",
+    example='`"label": " can"` or `"label": "#1"`',
+    fix="Rename the class so that it starts with a letter or a digit.",
+    family=F,
+)
+CLASS_NAMED_BACKGROUND = rule(
+    "AML606", "class-named-background", "error", "alters-value",
+    "A class is literally named `--bg--`.",
+    what="Reports a class called `--bg--`.",
+    why="R-CNN models then have two `--bg--` classes; your objects map to the second and the class list is "
+    "off by one.",
+    example='`"label": "--bg--"`',
+    fix="Rename the class (background images are written as `\"label\": []`).",
+    family=F,
+)
+SINGLE_IMAGE = rule(
+    "AML607", "single-image-classification", "error", "fails-job",
+    "A classification dataset with one image and no validation data.",
+    what="Reports classification training files with exactly one usable image when no validation file is given.",
+    why="AutoML splits off a validation set with scikit-learn, which raises 'With n_samples=1 ... the resulting "
+    "train set will be empty' and the job fails.",
+    example="A one-line `train.jsonl`.",
+    fix="Add images, or pass a validation file.",
+    family=F,
+)
+TOO_FEW_IMAGES = rule(
+    "AML608", "too-few-images", "warning", "none",
+    "The dataset has fewer images than the configured minimum (default 10).",
+    what="Reports files with fewer usable images than `min-images`.",
+    why="AutoML trains anyway, but a model and its validation metrics on a handful of images mean nothing.",
+    example="A 6-line training file.",
+    fix="Label more images.",
+    family=F,
+)
+CLASS_TOO_FEW = rule(
+    "AML609", "class-too-few-examples", "warning", "none",
+    "A class has fewer examples than the configured minimum (default 5).",
+    what="Reports classes with fewer examples (images for classification, objects for detection) than "
+    "`min-class-examples`.",
+    why="With AutoML's random 80/20 split such a class may end up only in one split, and it cannot be learned.",
+    example="One 'carton' box in a 500-image dataset.",
+    fix="Label more examples of the class or merge it into another.",
+    family=F,
+)
+CLASS_IMBALANCE = rule(
+    "AML610", "class-imbalance", "warning", "none",
+    "The most frequent class outnumbers the rarest by more than the configured ratio (default 20).",
+    what="Reports datasets whose largest-to-smallest class ratio exceeds `max-imbalance-ratio`.",
+    why="AutoML only re-weights the loss for classification; detection models mostly ignore rare classes.",
+    example="9,000 'car' boxes and 40 'bike' boxes.",
+    fix="Label more examples of the rare classes, or weigh the trade-off consciously.",
+    family=F,
+)
+SINGLE_CLASS = rule(
+    "AML611", "single-class", "warning", "none",
+    "A multi-class dataset with only one class.",
+    what="Reports multi-class classification files whose labels are all the same class.",
+    why="AutoML trains a one-output model that always answers that class: no check stops it.",
+    example='Every line has `"label": "can"`.',
+    fix="Add images of the other classes.",
+    family=F,
+)
+CLASS_NAME_VARIANTS = rule(
+    "AML612", "class-name-variants", "warning", "none",
+    "Class names differ only by case or surrounding whitespace.",
+    what="Reports groups of class names equal after lower-casing and trimming (`Can`, `can`, `can `).",
+    why="AutoML never normalises class names: each variant is a separate class, splitting its examples.",
+    example='`"label": "Can"` on some lines and `"label": "can"` on others.',
+    fix="Use one spelling per class.",
+    family=F,
+)
+CLASS_SPLIT_MISMATCH = rule(
+    "AML620", "class-split-mismatch", "warning", "none",
+    "A class appears in only one of the training and validation files.",
+    what="Reports classes present in training but not validation, or the other way round.",
+    why="AutoML unions the class lists; a class only in validation is never trained, one only in training is "
+    "never evaluated.",
+    example="Training has {can, carton}; validation has {can, milk_bottle}.",
+    fix="Make both splits cover every class.",
+    family=F,
+)
+YOLO_CLASS_SHIFT = rule(
+    "AML621", "yolo-class-index-shift", "error", "alters-value",
+    "Different class sets in training and validation silently corrupt YOLOv5 labels.",
+    what="Reports detection train/validation pairs whose class sets differ, when YOLOv5 may be trained.",
+    why="YOLOv5 precomputes class indices from the training classes and does not recompute them after AutoML "
+    "unions and re-sorts the class list: objects are silently trained as another class.",
+    example="Training {a, c}, validation {b, c}: every 'c' box is trained as 'b'.",
+    fix="Make both splits have exactly the same classes, or exclude yolov5 from the sweep.",
+    family=F,
+)
+SPLIT_LEAKAGE = rule(
+    "AML622", "train-validation-leakage", "warning", "none",
+    "The same `image_url` is in the training and the validation file.",
+    what="Reports images used both for training and validation.",
+    why="Validation metrics are inflated: the model is evaluated on images it has seen.",
+    example="`AmlDatastore://ds/img_001.jpg` on a line of each file.",
+    fix="Remove the image from one of the splits.",
+    family=F,
+)
+
+# Class names sorting before "--bg--" take index 0 in the R-CNN class list.
+BACKGROUND = "--bg--"
+
+
+@dataclass
+class DatasetState:
+    """Everything dataset-level rules need, mergeable across workers."""
+
+    records: int = 0
+    kept: int = 0
+    objects: int = 0
+    background_images: int = 0
+    empty_label_lines: int = 0
+    classes: dict = field(default_factory=dict)        # class value -> count
+    class_lines: dict = field(default_factory=dict)    # class value -> first line
+    type_lines: dict = field(default_factory=dict)     # type name -> first line
+    url_hashes: array = field(default_factory=lambda: array("q"))
+    url_lines: array = field(default_factory=lambda: array("q"))
+    line: int = 0  # line being checked (set by the engine)
+
+    def add_class(self, value, t) -> None:
+        counts = self.classes
+        if value in counts and type(value) is t:
+            counts[value] += 1
+            return
+        key = (t.__name__, value) if t is not str else value
+        counts[key] = counts.get(key, 0) + 1
+        if key not in self.class_lines:
+            self.class_lines[key] = self.line
+        if t.__name__ not in self.type_lines:
+            self.type_lines[t.__name__] = self.line
+
+    def add_url(self, url: str) -> None:
+        self.url_hashes.append(hash(url))
+        self.url_lines.append(self.line)
+
+    def merge(self, other: "DatasetState", line_offset: int) -> None:
+        self.records += other.records
+        self.kept += other.kept
+        self.objects += other.objects
+        self.background_images += other.background_images
+        self.empty_label_lines += other.empty_label_lines
+        for k, v in other.classes.items():
+            self.classes[k] = self.classes.get(k, 0) + v
+        for k, v in other.class_lines.items():
+            self.class_lines.setdefault(k, v + line_offset)
+        for k, v in other.type_lines.items():
+            self.type_lines.setdefault(k, v + line_offset)
+        self.url_hashes.extend(other.url_hashes)
+        self.url_lines.extend(array("q", (ln + line_offset for ln in other.url_lines)))
+
+    def class_counts(self) -> dict:
+        """Class -> count, with the display name of each class."""
+        return {(k[1] if type(k) is tuple else k): v for k, v in self.classes.items()}
+
+
+def duplicate_groups(hashes: array, lines: array) -> list[list[int]]:
+    """Groups of line numbers sharing one URL hash, in order of first line."""
+    order = sorted(range(len(hashes)), key=hashes.__getitem__)
+    groups = []
+    i, n = 0, len(order)
+    while i < n:
+        j = i + 1
+        h = hashes[order[i]]
+        while j < n and hashes[order[j]] == h:
+            j += 1
+        if j - i > 1:
+            groups.append(sorted(lines[k] for k in order[i:j]))
+        i = j
+    groups.sort()
+    return groups
+
+
+def _lines(lines: list[int], limit: int = 5) -> str:
+    shown = ", ".join(str(n) for n in lines[:limit])
+    more = f" and {len(lines) - limit} more" if len(lines) > limit else ""
+    return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
+
+
+def check_dataset(state: DatasetState, task: str, settings, has_validation: bool) -> list:
+    """Return (rule, message) findings about the whole file."""
+    out: list = []
+    classification = task in ("multiclass", "multilabel")
+    rcnn = settings.uses_rcnn(task)
+    if state.records and not state.kept:
+        out.append((NO_USABLE_IMAGES, f"none of the {state.records} records survives AutoML's checks; the job fails"))
+    elif not classification and state.kept and not state.objects:
+        out.append((NO_OBJECTS, f"all {state.kept} usable images are background images (no valid object); the job "
+                    "fails with 'No objects in dataset'"))
+    types = sorted(state.type_lines)
+    if len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification):
+        where = ", ".join(f"{t} (first on line {state.type_lines[t]})" for t in types)
+        out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails"))
+    elif classification and task == "multiclass" and types == ["bool"] and state.kept:
+        out.append((NO_USABLE_IMAGES, "every label is a boolean: AutoML reads the column as numpy booleans, drops "
+                    "every row and the job fails"))
+
+    groups = duplicate_groups(state.url_hashes, state.url_lines)
+    if groups:
+        extra = sum(len(g) - 1 for g in groups)
+        effect = ("AutoML keeps only the last line's label for each" if classification
+                  else "AutoML merges their annotations into one image")
+        sample = "; ".join(_lines(g, 4) for g in groups[:5])
+        more = f" (and {len(groups) - 5} more groups)" if len(groups) > 5 else ""
+        out.append((DUPLICATE_IMAGE_URL, f"{len(groups)} image_url value(s) appear on several lines ({extra} extra "
+                    f"line(s)): {sample}{more}; {effect}"))
+
+    names = state.class_counts()
+    str_names = [c for c in names if type(c) is str]
+    if rcnn:
+        before = sorted(c for c in str_names if c < BACKGROUND)
+        if before:
+            shown = ", ".join(f"{c!r} (line {state.class_lines[c]})" for c in before[:5])
+            out.append((CLASS_BEFORE_BACKGROUND, f"class name(s) {shown} sort before '--bg--': Faster/Mask R-CNN give "
+                        "the first index 0, the background index, and never learn it"))
+        if BACKGROUND in names:
+            out.append((CLASS_NAMED_BACKGROUND, f"a class is named '--bg--' (first on line "
+                        f"{state.class_lines[BACKGROUND]}): R-CNN models get two '--bg--' classes"))
+    if classification and state.kept == 1 and not has_validation:
+        out.append((SINGLE_IMAGE, "only one usable image and no validation file: AutoML's train/validation split "
+                    "fails"))
+    if state.kept and state.kept < settings.min_images:
+        out.append((TOO_FEW_IMAGES, f"only {state.kept} usable image(s) (minimum {settings.min_images})"))
+    if names:
+        few = sorted((v, str(c)) for c, v in names.items() if v < settings.min_class_examples)
+        if few:
+            unit = "image(s)" if classification else "object(s)"
+            shown = ", ".join(f"{c!r}: {v}" for v, c in few[:8])
+            more = f" and {len(few) - 8} more" if len(few) > 8 else ""
+            out.append((CLASS_TOO_FEW, f"{len(few)} class(es) have fewer than {settings.min_class_examples} "
+                        f"{unit}: {shown}{more}"))
+        if len(names) > 1:
+            (lo_n, lo), (hi_n, hi) = min((v, str(c)) for c, v in names.items()), max(
+                (v, str(c)) for c, v in names.items())
+            if lo_n and hi_n / lo_n > settings.max_imbalance_ratio:
+                out.append((CLASS_IMBALANCE, f"class {hi!r} has {hi_n} examples and {lo!r} only {lo_n} (ratio "
+                            f"{hi_n / lo_n:.0f} > {settings.max_imbalance_ratio:g})"))
+        if task == "multiclass" and len(names) == 1 and state.kept > 1:
+            only = next(iter(names))
+            out.append((SINGLE_CLASS, f"every usable image has the class {only!r}: the model can only answer that"))
+        variants: dict = {}
+        for c in str_names:
+            variants.setdefault(c.strip().casefold(), []).append(c)
+        clashes = [sorted(v) for v in variants.values() if len(v) > 1]
+        for group in sorted(clashes)[:10]:
+            shown = ", ".join(f"{c!r} (line {state.class_lines[c]})" for c in group)
+            out.append((CLASS_NAME_VARIANTS, f"class names {shown} differ only by case or whitespace: AutoML trains "
+                        "them as separate classes"))
+    return out
+
+
+def check_pair(train: DatasetState, valid: DatasetState, task: str, settings) -> list:
+    """Findings about a training/validation pair (reported on the validation file)."""
+    out: list = []
+    tc, vc = set(train.classes), set(valid.classes)
+    only_t = sorted(map(str, tc - vc))
+    only_v = sorted(map(str, vc - tc))
+    if only_t or only_v:
+        parts = []
+        if only_v:
+            parts.append(f"only in validation: {', '.join(map(repr, only_v[:8]))} (never trained)")
+        if only_t:
+            parts.append(f"only in training: {', '.join(map(repr, only_t[:8]))} (never evaluated)")
+        out.append((CLASS_SPLIT_MISMATCH, "; ".join(parts)))
+        if task == "object-detection" and settings.uses_yolo(task):
+            out.append((YOLO_CLASS_SHIFT, "the training and validation class sets differ: YOLOv5 keeps the class "
+                        "indices of the training set and trains objects under the wrong class"))
+    train_hashes = set(train.url_hashes)
+    leaked = [ln for h, ln in zip(valid.url_hashes, valid.url_lines) if h in train_hashes]
+    if leaked:
+        out.append((SPLIT_LEAKAGE, f"{len(leaked)} validation image(s) are also in the training file: "
+                    f"{_lines(leaked)}"))
+    return out

@@ -1,0 +1,146 @@
+"""AML5xx: instance-segmentation polygons, as ``ObjectAnnotation`` reads and cleans them."""
+
+from __future__ import annotations
+
+from automl_lint.rules import rule
+
+F = "polygon"
+
+POLYGON_ODD = rule(
+    "AML501", "polygon-odd-count", "error", "drops-image",
+    "A polygon segment has an odd number of values.",
+    what="Reports a segment whose number of coordinates is odd, so x and y values do not pair up.",
+    why="AutoML raises 'Invalid Polygon: should be equal numbers of Xs and Ys' and skips the whole image with "
+    "all its other annotations (the check runs before short segments are removed).",
+    example='`"polygon": [[0.1, 0.1, 0.5, 0.1, 0.5]]`',
+    fix="Write segments as x1, y1, x2, y2, ... with one y for every x.",
+    family=F,
+)
+POLYGON_NOT_LIST_OF_LISTS = rule(
+    "AML502", "polygon-not-list-of-lists", "error", "drops-image",
+    "`polygon` must be a list of segments, each a flat list of numbers.",
+    what="Reports polygons AutoML cannot read: a flat list of numbers, segments holding strings, `[x, y]` "
+    "point pairs, an empty segment after the first, or a polygon that is a number, string or object.",
+    why="AutoML raises 'Expected a list of list for polygon coordinates' and skips the whole image "
+    "(a non-empty object as polygon even fails the job with an uncaught KeyError).",
+    example='`"polygon": [0.1, 0.1, 0.5, 0.1, 0.5, 0.5]` (missing the outer list)',
+    fix='Wrap each segment in a list: `"polygon": [[0.1, 0.1, 0.5, 0.1, 0.5, 0.5]]`; numbers, not strings.',
+    family=F,
+)
+SEGMENT_TOO_SHORT = rule(
+    "AML503", "segment-too-short", "error", "alters-value",
+    "A polygon segment has fewer than 3 points.",
+    what="Reports segments with fewer than 6 coordinates (under 3 points).",
+    why="AutoML silently deletes such segments and recomputes the box from what is left; if nothing is left the "
+    "annotation is dropped (reported as AML505).",
+    example='`"polygon": [[0.1, 0.1, 0.5, 0.5], [0.1, 0.1, 0.5, 0.1, 0.5, 0.5]]`',
+    fix="Remove the degenerate segment or add its missing points.",
+    family=F,
+)
+SEGMENT_OUT_OF_RANGE = rule(
+    "AML504", "segment-out-of-range", "error", "alters-value",
+    "A polygon segment has a value outside [0, 1].",
+    what="Reports segments with any coordinate below 0 or above 1.",
+    why="AutoML does not clip: it silently deletes the whole segment (even for 1.0001); if no segment is left the "
+    "annotation is dropped (AML505).",
+    example='`"polygon": [[0.1, 0.1, 1.02, 0.1, 0.5, 0.5]]`',
+    fix="Clip the coordinates to [0, 1], or divide pixel values by the image width and height.",
+    family=F,
+)
+POLYGON_EMPTY = rule(
+    "AML505", "polygon-unusable", "error", "drops-annotation",
+    "The annotation has no usable polygon, so AutoML drops it.",
+    what="Reports polygons that are `null`, `[]`, `[[]]`, start with an empty segment, are a flat list starting "
+    "with 0, or have no segment left after AutoML removed the invalid ones.",
+    why="AutoML computes an impossible box from an empty polygon and silently discards the annotation.",
+    example='`"polygon": [[]]`',
+    fix="Give every object at least one segment of 3 or more points inside [0, 1].",
+    family=F,
+)
+POLYGON_DEGENERATE = rule(
+    "AML506", "polygon-zero-area", "error", "drops-annotation",
+    "All points of the polygon lie on one vertical or horizontal line.",
+    what="Reports polygons whose extent has zero width or zero height.",
+    why="The box computed from the polygon is empty, so AutoML silently discards the annotation.",
+    example='`"polygon": [[0.5, 0.1, 0.5, 0.4, 0.5, 0.9]]`',
+    fix="Fix the polygon; a real object has an area.",
+    family=F,
+)
+POLYGON_MISSING = rule(
+    "AML507", "annotation-without-polygon", "error", "drops-annotation",
+    "An instance-segmentation annotation has no `polygon`.",
+    what="Reports box-only annotations in an instance-segmentation dataset.",
+    why="Instance segmentation needs a mask: AutoML silently discards annotations without a polygon.",
+    example='`{"label": "can", "topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.5}`',
+    fix="Add the object's polygon, or train an object-detection model instead.",
+    family=F,
+)
+POLYGON_COLLINEAR = rule(
+    "AML508", "polygon-collinear", "warning", "none",
+    "All points of the polygon lie on one slanted line: the mask has no area.",
+    what="Reports polygons whose points are all collinear along a diagonal.",
+    why="AutoML keeps the annotation (its box has an area) but the mask it rasterises is empty, so the model "
+    "learns a box with no pixels.",
+    example='`"polygon": [[0.1, 0.1, 0.5, 0.5, 0.9, 0.9]]`',
+    fix="Fix the polygon.",
+    family=F,
+)
+
+
+class OddPolygon(Exception):
+    pass
+
+
+def extent(poly) -> tuple:
+    """The box AutoML derives from a polygon; raises exactly where AutoML raises."""
+    x0, x1, y0, y1 = 101.0, -1.0, 101.0, -1.0
+    if poly and poly[0]:
+        for segment in poly:
+            xs, ys = segment[::2], segment[1::2]
+            if len(xs) != len(ys):
+                raise OddPolygon
+            x0 = min(x0, min(xs))
+            x1 = max(x1, max(xs))
+            y0 = min(y0, min(ys))
+            y1 = max(y1, max(ys))
+    return x0, y0, x1, y1
+
+
+def clean(poly: list, pointer: str, out: list) -> list:
+    """Remove the segments AutoML removes, reporting each; return what is left."""
+    kept = []
+    for j, segment in enumerate(poly):
+        if len(segment) < 5:
+            out.append((SEGMENT_TOO_SHORT, f"{pointer}/{j}", f"segment {j} has {len(segment)} values (under 3 "
+                        "points); AutoML deletes it"))
+        elif any(v < 0.0 or v > 1.0 for v in segment):
+            bad = next(v for v in segment if v < 0.0 or v > 1.0)
+            hint = _pixel_hint(segment)
+            out.append((SEGMENT_OUT_OF_RANGE, f"{pointer}/{j}", f"segment {j} has the value {bad!r} outside [0, 1]; "
+                        f"AutoML deletes the whole segment{hint}"))
+        else:
+            kept.append(segment)
+    return kept
+
+
+def is_collinear(poly: list) -> bool:
+    for segment in poly:
+        pts = list(zip(segment[::2], segment[1::2]))
+        if len(pts) < 3:
+            continue
+        (ax, ay), (bx, by) = pts[0], pts[1]
+        for cx, cy in pts[2:]:
+            if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) > 1e-12:
+                return False
+            if (bx, by) == (ax, ay):
+                bx, by = cx, cy
+    return True
+
+
+def _pixel_hint(values) -> str:
+    try:
+        if min(values) >= 0 and max(values) > 1.5:
+            return " (these look like pixel coordinates: divide x by the image width and y by its height)"
+    except TypeError:
+        pass
+    return ""

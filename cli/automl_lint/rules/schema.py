@@ -1,0 +1,142 @@
+"""AML1xx: the documented contract, as stated by the JSON Schemas in ``schemas/``.
+
+The schemas hold the structure; this module only loads them, validates with a compiled validator
+(jsonschema-rs) and turns its errors into findings. Where a runtime rule already explains the same
+value (what AutoML does with it), the schema finding is not repeated.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+
+import jsonschema_rs
+
+from automl_lint.rules import rule
+
+F = "schema"
+
+SCHEMA_MISSING_KEY = rule(
+    "AML101", "schema-missing-key", "warning", "none",
+    "A key the documentation requires is missing.",
+    what="Reports keys that the documented schema of the task requires and the record lacks, where AutoML "
+    "itself does not depend on them (otherwise a runtime rule reports what AutoML does).",
+    why="Files that follow the documented contract keep working when AutoML's reader changes.",
+    example='An instance-segmentation annotation without `label` is reported by AML403; this rule covers the rest.',
+    fix="Add the key (see `automl-lint --print-schema TASK`).",
+    family=F,
+)
+SCHEMA_WRONG_TYPE = rule(
+    "AML102", "schema-wrong-type", "warning", "none",
+    "A value has a type the documentation does not allow.",
+    what="Reports values whose JSON type differs from the documented one and that AutoML nevertheless uses as "
+    "written, e.g. an integer multi-class label or `isCrowd` as a string.",
+    why="The file depends on undocumented leniency of AutoML's reader.",
+    example='`"label": 3` in a multi-class file (documented: a string)',
+    fix="Use the documented type (see `automl-lint --print-schema TASK`).",
+    family=F,
+)
+SCHEMA_INVALID_VALUE = rule(
+    "AML103", "schema-invalid-value", "warning", "none",
+    "A value is outside what the documentation allows.",
+    what="Reports values of the right type that the documented schema rejects and AutoML ignores: an "
+    "`image_details.format` outside jpg/jpeg/png/jpe/jfif/bmp/tif/tiff, a width of `\"400\"` or `0`, an "
+    "`isCrowd` of 2.",
+    why="AutoML never reads `image_details`, so wrong values there are harmless today but mislead every other "
+    "tool and reader of the file.",
+    example='`"image_details": {"format": "gif", "width": "400", "height": 0}`',
+    fix="Write the real format and size (`\"400px\"` or 400), or drop `image_details`.",
+    family=F,
+)
+RECORD_SHAPE_MISMATCH = rule(
+    "AML104", "record-shape-mismatch", "warning", "none",
+    "The record's shape belongs to another task than the file's.",
+    what="Reports records whose `label` has the shape of another task than the one given or inferred (e.g. a "
+    "multi-label list in a multi-class file).",
+    why="Mixed files usually come from concatenating exports of different projects; the runtime rules on the "
+    "same line say what AutoML does with the record.",
+    example='`"label": ["can"]` in a file whose other lines have `"label": "can"`.',
+    fix="Split the file per task, or convert the record.",
+    family=F,
+)
+PREDICTION_MISSING_KEY = rule(
+    "AML151", "prediction-missing-key", "error", "none",
+    "A prediction record lacks a key of the documented output format.",
+    what="Reports prediction records (`--kind predictions`) without `probs`/`labels` (classification), `boxes`, "
+    "`box`, `label`, `score` (detection) or `polygon` (segmentation).",
+    why="Code consuming AutoML's predictions (evaluation, post-processing) expects the documented format.",
+    example='`{"filename": "/tmp/a.jpg", "boxes": [{"box": {...}, "label": "can"}]}` (no score)',
+    fix="Produce the output with AutoML's scoring script, or follow `automl-lint --print-schema od --kind "
+    "predictions`.",
+    family=F,
+)
+PREDICTION_INVALID = rule(
+    "AML152", "prediction-invalid-value", "error", "none",
+    "A prediction value has the wrong type or is out of range.",
+    what="Reports prediction values of the wrong type, or probabilities, scores and coordinates outside [0, 1].",
+    why="Such values cannot come from AutoML's scoring: the file was altered or produced by other code.",
+    example='`"score": 1.7` or `"box": {"topX": 120, ...}`',
+    fix="Normalise coordinates and scores to [0, 1].",
+    family=F,
+)
+
+TASK_FILES = {
+    "multiclass": "multiclass",
+    "multilabel": "multilabel",
+    "object-detection": "object-detection",
+    "instance-segmentation": "instance-segmentation",
+}
+
+
+def schema_name(task: str, kind: str) -> str:
+    return f"{kind}-{TASK_FILES[task]}.json"
+
+
+@lru_cache(maxsize=None)
+def load_schema(task: str, kind: str = "training") -> dict:
+    name = schema_name(task, kind)
+    text = resources.files("automl_lint.schemas").joinpath(name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def validator(task: str, kind: str = "training"):
+    return jsonschema_rs.Draft202012Validator(load_schema(task, kind))
+
+
+def pointer(path) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def explain(value: dict, task: str, kind: str, covered: list[str], out: list) -> None:
+    """Append schema findings for ``value`` not already explained by a runtime finding."""
+    predictions = kind == "predictions"
+    for err in validator(task, kind).iter_errors(value):
+        ptr = pointer(err.instance_path)
+        kind_name = type(err.kind).__name__
+        if kind_name == "Required":
+            missing = getattr(err.kind, "property", None)
+            key_ptr = f"{ptr}/{missing}" if isinstance(missing, str) else ptr
+            if _covered(key_ptr, covered):
+                continue
+            r = PREDICTION_MISSING_KEY if predictions else SCHEMA_MISSING_KEY
+            out.append((r, key_ptr, f"{err.message} (documented schema)"))
+            continue
+        if _covered(ptr, covered):
+            continue
+        if predictions:
+            r = PREDICTION_INVALID
+        elif kind_name == "Type":
+            r = SCHEMA_WRONG_TYPE
+        else:
+            r = SCHEMA_INVALID_VALUE
+        where = ptr or "the record"
+        out.append((r, ptr, f"{where}: {err.message} (documented schema)"))
+
+
+def _covered(ptr: str, covered: list[str]) -> bool:
+    for c in covered:
+        if ptr == c or ptr.startswith(c + "/") or c.startswith(ptr + "/") and ptr.count("/") >= 2:
+            return True
+    return False

@@ -1,0 +1,1 @@
+"""The JSON Schemas of automl-lint, shipped as package data (``automl_lint.schemas``)."""
