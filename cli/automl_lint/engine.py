@@ -7,6 +7,7 @@ problems and dataset state are merged in file order, so the result is identical 
 from __future__ import annotations
 
 import itertools
+import re
 import multiprocessing
 import os
 from collections import Counter
@@ -29,6 +30,8 @@ from automl_lint.rules import annotation, classification, dataset, image_url, sc
 from automl_lint.settings import Settings
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+# Integers of 20+ digits (or 19 from about 9.23e18) do not fit in int64; orjson reads them as floats.
+_BIG_INT = re.compile(rb"(?<![\d.eE])-?(?:\d{20,}|9[3-9]\d{17}|92[3-9]\d{16})(?![\d.eE])")
 
 
 @dataclass
@@ -85,6 +88,9 @@ class RecordChecker:
                             f"{shape} but the file is linted as {task}"))
             if not self.validator.is_valid(value):
                 schema.explain(value, task, self.kind, [f[1] for f in out], out)
+        if out and _BIG_INT.search(raw):
+            out.append((syntax.INTEGER_OVERFLOW, "", "an integer on this line is outside the 64-bit range; AutoML's "
+                        "reader silently turns it into a different float"))
         self._duplicate_keys(value, raw, out)
 
     @staticmethod

@@ -134,24 +134,9 @@ def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report) -> dic
     if rest:
         report(syntax.TRAILING_DATA, "",
                f"text after the JSON object at column {end + 1} is ignored by AutoML: {rest[:40]!r}", end + 1)
-    if _has_huge_int(value):
-        report(syntax.INTEGER_OVERFLOW, "",
-               "an integer is outside the 64-bit range; AutoML silently turns it into a different float", 1)
     if not isinstance(value, dict):
         return value  # reported as not-an-object by the caller
     return value
-
-
-def _has_huge_int(value, depth: int = 0) -> bool:
-    if depth > 64:
-        return False
-    if type(value) is int:
-        return not (-(2**63) <= value < 2**64)
-    if type(value) is dict:
-        return any(_has_huge_int(v, depth + 1) for v in value.values())
-    if type(value) is list:
-        return any(_has_huge_int(v, depth + 1) for v in value)
-    return False
 
 
 def _orjson_reason(exc: orjson.JSONDecodeError) -> str:

@@ -1,0 +1,129 @@
+"""AML8xx: the MLTable file that wraps the JSONL for an AutoML job.
+
+AutoML reads the training data through an MLTable: ``paths`` names the JSONL, ``read_json_lines`` parses it and
+``convert_column_types`` must turn ``image_url`` into a stream. The checks live in ``automl_lint.mltable``.
+"""
+
+from __future__ import annotations
+
+from automl_lint.rules import rule
+
+F = "mltable"
+
+YAML_INVALID = rule(
+    "AML801", "mltable-invalid-yaml", "error", "fails-job",
+    "The MLTable file is not valid YAML, or not a mapping.",
+    what="Reports an `MLTable` file the YAML parser rejects, or whose top level is not a mapping.",
+    why="The job stops at start-up: 'MLTable input is invalid' (after the compute cluster has spun up).",
+    example="`paths:\\n - file: ./train.jsonl\\n  transformations:` (mis-indented)",
+    fix="Fix the YAML; the file the Azure ML examples generate is a safe template.",
+    family=F,
+)
+NO_PATHS = rule(
+    "AML802", "mltable-no-paths", "error", "fails-job",
+    "The MLTable has no `paths` list.",
+    what="Reports an MLTable without a non-empty `paths` list (including the common misspelling `path`).",
+    why="The MLTable SDK rejects the file: there is nothing to read, the job fails.",
+    example="`path:\\n  - file: ./train_annotations.jsonl`",
+    fix="Write `paths:` with one entry `- file: ./train_annotations.jsonl`.",
+    family=F,
+)
+PATH_INVALID = rule(
+    "AML803", "mltable-path-invalid", "error", "fails-job",
+    "A `paths` entry is malformed: it needs exactly one of `file`, `folder`, `pattern`.",
+    what="Reports `paths` entries that are not a mapping with exactly one of `file`, `folder` or `pattern` "
+    "holding a string.",
+    why="The MLTable schema rejects the entry and the job fails at start-up.",
+    example="`paths:\\n  - ./train.jsonl`",
+    fix="Write `- file: ./train.jsonl` (or `folder:` / `pattern:`).",
+    family=F,
+)
+PATH_NOT_FOUND = rule(
+    "AML804", "mltable-path-not-found", "error", "fails-job",
+    "A `paths` entry names a file or folder that does not exist, or a pattern that matches nothing.",
+    what="Reports local `file`/`folder` entries that do not exist relative to the MLTable's folder, and "
+    "`pattern` globs that match no file.",
+    why="The job fails with 'MLTable input is invalid … StreamError(NotFound)', about 7 minutes in.",
+    example="`- file: ./train_annotations.jsonl` while the folder holds `training_annotations.jsonl`",
+    fix="Point the entry at the JSONL next to the `MLTable` file (paths are relative to that folder).",
+    family=F,
+)
+NO_READ_JSON_LINES = rule(
+    "AML805", "mltable-no-read-json-lines", "error", "fails-job",
+    "The MLTable does not read its files with `read_json_lines`.",
+    what="Reports an MLTable whose `transformations` lack `read_json_lines` (or use another reader).",
+    why="AutoML for Images expects one JSON object per line; without `read_json_lines` there are no "
+    "`image_url`/`label` columns and the job fails ('Image URL column 'image_url' is not present').",
+    example="`transformations:\\n  - read_delimited:\\n      delimiter: ','`",
+    fix="Use `- read_json_lines: {encoding: utf8, invalid_lines: error, include_path_column: false}`.",
+    family=F,
+)
+IMAGE_URL_NOT_STREAM = rule(
+    "AML806", "mltable-image-url-not-stream", "error", "fails-job",
+    "`convert_column_types` does not turn `image_url` into `stream_info`.",
+    what="Reports an MLTable without a `convert_column_types` entry whose `columns` include `image_url` and whose "
+    "`column_type` is `stream_info` (the bare string or a mapping).",
+    why="AutoML fails the job: 'The data type of image URL column 'image_url' is STRING, but it should be "
+    "STREAM' (often surfacing as an opaque internal AutoML Image error).",
+    example="An MLTable with only `- read_json_lines: ...` under `transformations`.",
+    fix="Add `- convert_column_types: [{columns: image_url, column_type: stream_info}]`.",
+    family=F,
+)
+READ_OPTION_INVALID = rule(
+    "AML807", "mltable-read-option-invalid", "error", "fails-job",
+    "A `read_json_lines` option has a value the MLTable reader does not accept.",
+    what="Reports an unknown `encoding`, an `invalid_lines` other than `error`/`drop`, a non-boolean "
+    "`include_path_column`, or an unknown option of `read_json_lines`.",
+    why="The MLTable is rejected when the job loads it.",
+    example="`encoding: utf-8` (MLTable spells it `utf8`)",
+    fix="Use one of utf8, iso88591, latin1, ascii, utf16, utf32, utf8bom, windows1252; `invalid_lines: error`.",
+    family=F,
+)
+INVALID_LINES_DROP = rule(
+    "AML808", "mltable-invalid-lines-drop", "warning", "drops-image",
+    "`invalid_lines: drop` silently discards lines that are not valid JSON.",
+    what="Reports `read_json_lines` with `invalid_lines: drop`.",
+    why="Every malformed line is dropped without an error: images disappear from training unnoticed "
+    "(duplicate keys still fail the job).",
+    example="`invalid_lines: drop`",
+    fix="Use `invalid_lines: error` and fix the lines automl-lint reports.",
+    family=F,
+)
+UNKNOWN_KEY = rule(
+    "AML809", "mltable-unknown-key", "warning", "none",
+    "An MLTable key or transformation automl-lint does not know.",
+    what="Reports top-level keys other than `type`, `$schema`, `paths`, `transformations`, `metadata`, "
+    "`traits` and transformations AutoML for Images does not use.",
+    why="A misspelt key is ignored or rejected; either way the MLTable does not do what was intended.",
+    example="`transformation:` (singular)",
+    fix="Check the spelling against the MLTable reference.",
+    family=F,
+)
+PATH_NOT_LOCAL = rule(
+    "AML810", "mltable-path-not-local", "info", "none",
+    "A `paths` entry points at cloud storage; its JSONL is not linted.",
+    what="Reports `paths` entries with a URL (`azureml://`, `https://`, `wasbs://`, `abfss://`).",
+    why="automl-lint only reads local files: the JSONL behind this entry is not checked.",
+    example="`- file: azureml://datastores/workspaceblobstore/paths/train/annotations.jsonl`",
+    fix="Download the JSONL and lint it directly.",
+    family=F,
+)
+ENCODING_BOM = rule(
+    "AML811", "mltable-encoding-bom", "warning", "none",
+    "The JSONL starts with a byte-order mark while the MLTable says `encoding: utf8`.",
+    what="Reports a referenced JSONL starting with a UTF-8 BOM when the MLTable declares `utf8`.",
+    why="The reader accepts it today, but `utf8bom` states the file's real encoding; other readers of the "
+    "same MLTable may see the BOM as part of the first key.",
+    example="`encoding: utf8` for a file written by Notepad or PowerShell",
+    fix="Set `encoding: utf8bom` or save the JSONL without a BOM.",
+    family=F,
+)
+SAME_DATA_AS_TRAINING = rule(
+    "AML812", "mltable-validation-is-training", "error", "none",
+    "The validation MLTable reads the same JSONL as the training MLTable.",
+    what="Reports a validation MLTable that references a JSONL file also referenced by the training data.",
+    why="Validation metrics measure memorisation: every validation image was trained on.",
+    example="Both MLTables contain `- file: ../train_annotations.jsonl`.",
+    fix="Split the data into separate training and validation JSONL files.",
+    family=F,
+)
