@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from automl_lint import __version__, tasks
+from automl_lint import __version__, mltable, tasks
 from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair
 from automl_lint.problem import Severity
 from automl_lint.reader import SourceError
@@ -37,7 +37,7 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def lint(
-    paths: list[str] = typer.Argument(None, help="JSONL files, directories (searched for *.jsonl, *.jsonl.gz), "
+    paths: list[str] = typer.Argument(None, help="JSONL files, MLTable folders or files, directories (searched for *.jsonl, *.jsonl.gz), "
                                       "*.jsonl.gz, or - for standard input.", show_default=False),
     task: str = typer.Option("auto", "--task", "-t", help="mc|multiclass|image-classification, "
                              "ml|multilabel|image-classification-multilabel, od|object-detection|"
@@ -45,7 +45,7 @@ def lint(
                              "(infer from the records)."),
     kind: Kind = typer.Option("training", "--kind", help="training: AutoML's input JSONL; predictions: the "
                               "output of AutoML's scoring (one JSON document or JSON Lines)."),
-    validation: Optional[str] = typer.Option(None, "--validation", help="Validation JSONL paired with the training "
+    validation: Optional[str] = typer.Option(None, "--validation", help="Validation JSONL or MLTable paired with the training "
                                              "file(s): class-set and leakage checks."),
     pair: bool = typer.Option(False, "--pair", help="Treat the second positional file as the validation file of "
                               "the first."),
@@ -57,6 +57,8 @@ def lint(
     fail_on: FailOn = typer.Option("error", "--fail-on", help="Lowest severity that makes the exit code 1."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when problems are found."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print problems, no summary."),
+    statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule, most "
+                                    "frequent first, instead of the findings."),
     select: Optional[str] = typer.Option(None, "--select", help="Comma-separated rule codes or prefixes to enable "
                                          "(default: all)."),
     ignore: Optional[str] = typer.Option(None, "--ignore", help="Comma-separated rule codes or prefixes to disable."),
@@ -117,19 +119,33 @@ def lint(
     settings.has_validation = bool(validation)
 
     results: list[FileResult] = []
-    for path in expand_paths(paths):
-        results.append(lint_file(path, settings))
+    for path in paths:
+        table = mltable.find(path) if path != "-" else None
+        if table:
+            results.extend(mltable.lint(table, settings))
+        else:
+            results.extend(lint_file(p, settings) for p in expand_paths([path]))
     if validation:
-        valid = lint_file(validation, settings, role="validation")
-        for train in results:
-            lint_pair(train, valid, settings)
-        results.append(valid)
+        table = mltable.find(validation)
+        valids = (mltable.lint(table, settings, role="validation", training=results) if table
+                  else [lint_file(validation, settings, role="validation")])
+        for valid in valids:
+            if valid.kind == "mltable":
+                continue
+            for train in results:
+                if train.kind != "mltable":
+                    lint_pair(train, valid, settings)
+        results.extend(valids)
 
     fmt = output_format.value if output_format else ("table" if _is_terminal(output_file) else "concise")
     from automl_lint import reporters
 
     reporter = reporters.get(fmt)
-    options = {"quiet": quiet}
+    if statistics:
+        from automl_lint.reporters import statistics as statistics_report
+
+        reporter = statistics_report.report
+    options = {"quiet": quiet, "format": fmt}
     if output_file:
         try:
             with open(output_file, "w", encoding="utf-8") as fh:

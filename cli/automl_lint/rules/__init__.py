@@ -89,4 +89,5 @@ from automl_lint.rules import (  # noqa: E402,F401
     annotation,
     polygon,
     dataset,
+    mltable,
 )

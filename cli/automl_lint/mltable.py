@@ -1,0 +1,284 @@
+"""MLTable as a source: parse the YAML, check it against what AutoML for Images needs, list its JSONL files.
+
+Accepts the classic file the Azure ML examples write and the newer serialisation of the ``mltable`` SDK
+(``type: mltable``, ``path_column``, ``partition_size``, ``stream_info`` bound to a workspace).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+
+import yaml
+
+from automl_lint.problem import Problem
+from automl_lint.rules import mltable as R
+
+FILE_NAME = "MLTable"
+ENCODINGS = {"utf8", "iso88591", "latin1", "ascii", "utf16", "utf32", "utf8bom", "windows1252"}
+READ_JSON_OPTIONS = {"encoding", "invalid_lines", "include_path_column", "path_column", "partition_size"}
+TOP_LEVEL = {"type", "$schema", "paths", "transformations", "metadata", "traits", "query_source"}
+OTHER_READERS = {"read_delimited", "read_parquet", "read_delta_lake", "read_csv"}
+OTHER_TRANSFORMS = {"take", "take_random_sample", "skip", "drop_columns", "keep_columns", "filter",
+                    "extract_columns_from_partition_format"}
+DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".json")
+
+
+@dataclass
+class MLTable:
+    path: str                                   # the MLTable file itself
+    jsonl: list[str] = field(default_factory=list)
+    encoding: str = "utf8"
+    findings: list = field(default_factory=list)  # (rule, line, pointer, message)
+
+    def problems(self, settings) -> list[Problem]:
+        out = []
+        for rule, line, pointer, message in self.findings:
+            if rule.code in settings.enabled:
+                out.append(Problem(self.path, line, pointer, rule.code, rule.name, settings.severities[rule.code],
+                                   rule.consequence, message))
+        return out
+
+
+def find(path: str) -> str | None:
+    """The MLTable file named by ``path`` (the file itself, or a folder holding one), else None."""
+    if os.path.isdir(path):
+        candidate = os.path.join(path, FILE_NAME)
+        return candidate if os.path.isfile(candidate) else None
+    return path if os.path.basename(path) == FILE_NAME and os.path.isfile(path) else None
+
+
+def load(path: str) -> MLTable:
+    """Parse and check one MLTable file; never raises on bad content (that is a finding)."""
+    table = MLTable(path)
+    add = table.findings.append
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        add((R.YAML_INVALID, None, "", f"the MLTable is not UTF-8 text ({exc.reason})"))
+        return table
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        doc = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        add((R.YAML_INVALID, line, "", f"the MLTable is not valid YAML: {getattr(exc, 'problem', exc)}; "
+             "the job fails at start-up"))
+        return table
+    finally:
+        loader.dispose()
+    if not isinstance(doc, dict):
+        add((R.YAML_INVALID, 1, "", "the MLTable's top level must be a mapping with 'paths' and "
+             "'transformations'; the job fails at start-up"))
+        return table
+    folder = os.path.dirname(os.path.abspath(path))
+    _check_top_level(doc, node, add)
+    _check_paths(doc, node, folder, table)
+    _check_transformations(doc, node, table)
+    _check_bom(table)
+    return table
+
+
+def _line(node, *keys) -> int | None:
+    """1-based line of the value at ``keys`` (str keys into mappings, int indexes into sequences)."""
+    for key in keys:
+        if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+        if node is None:
+            return None
+    return node.start_mark.line + 1
+
+
+def _check_top_level(doc: dict, node, add) -> None:
+    for key in doc:
+        if key not in TOP_LEVEL and key != "path":
+            add((R.UNKNOWN_KEY, _line(node, key), f"/{key}", f"unknown top-level key {key!r} in the MLTable"))
+    kind = doc.get("type")
+    if kind is not None and kind != "mltable":
+        add((R.UNKNOWN_KEY, _line(node, "type"), "/type", f"'type: {kind}' — an MLTable file says "
+             "'type: mltable' (or omits it)"))
+
+
+def _check_paths(doc: dict, node, folder: str, table: MLTable) -> None:
+    add = table.findings.append
+    paths = doc.get("paths")
+    if not isinstance(paths, list) or not paths:
+        hint = " ('path' is misspelt: the key is 'paths')" if "path" in doc and paths is None else ""
+        line = _line(node, "paths") or _line(node, "path")
+        add((R.NO_PATHS, line, "/paths", f"the MLTable has no 'paths' list{hint}; the job fails"))
+        return
+    for i, entry in enumerate(paths):
+        pointer = f"/paths/{i}"
+        line = _line(node, "paths", i)
+        kinds = [k for k in ("file", "folder", "pattern") if isinstance(entry, dict) and k in entry]
+        if len(kinds) != 1 or not isinstance(entry[kinds[0]], str) or not entry[kinds[0]].strip():
+            add((R.PATH_INVALID, line, pointer, f"paths entry {entry!r} needs exactly one of 'file', 'folder' "
+                 "or 'pattern' with a path; the MLTable is rejected"))
+            continue
+        kind, value = kinds[0], entry[kinds[0]].strip()
+        if "://" in value or value.startswith("azureml:"):
+            add((R.PATH_NOT_LOCAL, line, pointer, f"{kind} {value!r} is in cloud storage; its JSONL is not linted"))
+            continue
+        target = value if os.path.isabs(value) else os.path.normpath(os.path.join(folder, value))
+        if kind == "file":
+            if os.path.isfile(target):
+                table.jsonl.append(target)
+            else:
+                add((R.PATH_NOT_FOUND, line, pointer, f"file {value!r} does not exist next to the MLTable "
+                     f"({target}); the job fails with StreamError(NotFound)"))
+        elif kind == "folder":
+            if os.path.isdir(target):
+                found = _data_files(target)
+                if not found:
+                    add((R.PATH_NOT_FOUND, line, pointer, f"folder {value!r} holds no JSONL file"))
+                table.jsonl.extend(found)
+            else:
+                add((R.PATH_NOT_FOUND, line, pointer, f"folder {value!r} does not exist ({target}); the job "
+                     "fails with StreamError(NotFound)"))
+        else:
+            found = sorted(p for p in glob.glob(target, recursive=True) if os.path.isfile(p))
+            if not found:
+                add((R.PATH_NOT_FOUND, line, pointer, f"pattern {value!r} matches no file; the job fails"))
+            table.jsonl.extend(found)
+
+
+def _data_files(folder: str) -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(os.path.join(root, f) for f in files if f.endswith(DATA_SUFFIXES))
+    return sorted(found)
+
+
+def _check_transformations(doc: dict, node, table: MLTable) -> None:
+    add = table.findings.append
+    steps = doc.get("transformations")
+    if steps is None:
+        steps = []
+    if not isinstance(steps, list):
+        add((R.NO_READ_JSON_LINES, _line(node, "transformations"), "/transformations",
+             "'transformations' must be a list; the job fails"))
+        return
+    read = None
+    stream = False
+    for i, step in enumerate(steps):
+        line = _line(node, "transformations", i)
+        pointer = f"/transformations/{i}"
+        name, value = (next(iter(step.items())) if isinstance(step, dict) and len(step) == 1
+                       else (step if isinstance(step, str) else None, None))
+        if name == "read_json_lines":
+            read = i
+            _check_read_json_lines(value, node, i, table)
+        elif name == "convert_column_types":
+            stream = stream or _converts_image_url(value)
+        elif name in OTHER_READERS:
+            add((R.NO_READ_JSON_LINES, line, pointer, f"'{name}' reads the files as another format; AutoML for "
+                 "Images needs 'read_json_lines' over JSON Lines (the job fails: no 'image_url' column)"))
+            read = -1
+        elif name not in OTHER_TRANSFORMS:
+            add((R.UNKNOWN_KEY, line, pointer, f"unknown transformation {name or step!r}"))
+    if read is None:
+        add((R.NO_READ_JSON_LINES, _line(node, "transformations") or 1, "/transformations",
+             "the MLTable has no 'read_json_lines' transformation; AutoML finds no 'image_url' column and the "
+             "job fails"))
+    if not stream:
+        add((R.IMAGE_URL_NOT_STREAM, _line(node, "transformations") or 1, "/transformations",
+             "no 'convert_column_types' turns 'image_url' into 'stream_info'; the job fails: \"The data type of "
+             "image URL column 'image_url' is STRING, but it should be STREAM\""))
+
+
+def _check_read_json_lines(options, node, i: int, table: MLTable) -> None:
+    add = table.findings.append
+    base = f"/transformations/{i}/read_json_lines"
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        add((R.READ_OPTION_INVALID, _line(node, "transformations", i), base,
+             "read_json_lines takes a mapping of options"))
+        return
+
+    def where(key):
+        return _line(node, "transformations", i, "read_json_lines", key)
+
+    for key, value in options.items():
+        if key not in READ_JSON_OPTIONS:
+            add((R.READ_OPTION_INVALID, where(key), f"{base}/{key}", f"unknown read_json_lines option {key!r}"))
+    encoding = options.get("encoding", "utf8")
+    if encoding not in ENCODINGS:
+        add((R.READ_OPTION_INVALID, where("encoding"), f"{base}/encoding", f"encoding {encoding!r} is not one of "
+             f"{', '.join(sorted(ENCODINGS))}; the MLTable is rejected"))
+    else:
+        table.encoding = encoding
+    invalid = options.get("invalid_lines", "error")
+    if invalid == "drop":
+        add((R.INVALID_LINES_DROP, where("invalid_lines"), f"{base}/invalid_lines", "invalid_lines: drop — lines "
+             "that are not valid JSON are silently discarded (use 'error')"))
+    elif invalid != "error":
+        add((R.READ_OPTION_INVALID, where("invalid_lines"), f"{base}/invalid_lines",
+             f"invalid_lines {invalid!r} must be 'error' or 'drop'"))
+    include = options.get("include_path_column", False)
+    if type(include) is not bool:
+        add((R.READ_OPTION_INVALID, where("include_path_column"), f"{base}/include_path_column",
+             f"include_path_column {include!r} must be true or false"))
+
+
+def _converts_image_url(value) -> bool:
+    if not isinstance(value, list):
+        return False
+    for item in value:
+        if not isinstance(item, dict):
+            continue
+        columns = item.get("columns")
+        columns = [columns] if isinstance(columns, str) else columns
+        kind = item.get("column_type")
+        is_stream = kind == "stream_info" or (isinstance(kind, dict) and "stream_info" in kind)
+        if isinstance(columns, list) and "image_url" in columns and is_stream:
+            return True
+    return False
+
+
+def _check_bom(table: MLTable) -> None:
+    if table.encoding != "utf8":
+        return
+    for path in table.jsonl:
+        if path.endswith(".gz"):
+            continue
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(3)
+        except OSError:
+            continue
+        if head == b"\xef\xbb\xbf":
+            table.findings.append((R.ENCODING_BOM, None, "", f"{os.path.basename(path)} starts with a UTF-8 BOM "
+                                   "but the MLTable says 'encoding: utf8' (use 'utf8bom')"))
+
+
+def shared_jsonl(training: list[str], validation: list[str]) -> list[str]:
+    """JSONL files read by both the training and the validation data."""
+    train = {os.path.realpath(p) for p in training}
+    return [p for p in validation if os.path.realpath(p) in train]
+
+
+def lint(path: str, settings, role: str = "training", training: list | None = None) -> list:
+    """Lint an MLTable and every local JSONL it reads: the MLTable's own FileResult first.
+
+    ``training``: the training FileResults, to flag a validation MLTable that reads the training JSONL.
+    """
+    from automl_lint.engine import FileResult, lint_file
+
+    table = load(path)
+    if role == "validation" and training:
+        for shared in shared_jsonl([r.path for r in training], table.jsonl):
+            table.findings.append((R.SAME_DATA_AS_TRAINING, None, "/paths", f"the validation data reads "
+                                   f"{shared}, which is also training data: validation measures memorisation"))
+    own = FileResult(path, None, False, "mltable", role=role)
+    own.problems = table.problems(settings)
+    return [own] + [lint_file(p, settings, role=role) for p in table.jsonl]

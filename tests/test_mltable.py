@@ -1,0 +1,93 @@
+"""MLTable folders and files: the YAML is checked, then every JSONL it reads is linted."""
+
+import shutil
+
+from automl_lint import mltable
+from conftest import FIXTURES
+
+MLT = FIXTURES / "mltable"
+
+
+def _codes(doc, name="MLTable"):
+    return sorted(p["code"] for f in doc["files"] if f["path"].endswith(name) for p in f["problems"])
+
+
+def _linted(doc):
+    return sorted(f["path"].rsplit("/", 1)[-1] for f in doc["files"] if f["kind"] != "mltable")
+
+
+def test_classic_mltable_folder_is_clean_and_its_jsonl_is_linted(run_json):
+    rc, doc = run_json(MLT / "classic")
+    assert rc == 0
+    assert _codes(doc) == []
+    assert _linted(doc) == ["train_annotations.jsonl"]
+    assert doc["files"][0]["path"].endswith("classic/MLTable")
+
+
+def test_newer_serialisation_with_workspace_bound_stream_info_is_accepted(run_json):
+    rc, doc = run_json(MLT / "newer" / "MLTable")
+    assert rc == 0 and _codes(doc) == []
+    assert _linted(doc) == ["train_annotations.jsonl"]
+
+
+def test_missing_stream_info_conversion_fails_the_job(run_json):
+    rc, doc = run_json(MLT / "no_stream")
+    assert rc == 1
+    [problem] = [p for p in doc["files"][0]["problems"]]
+    assert problem["code"] == "AML806" and problem["consequence"] == "fails-job"
+    assert "STREAM" in problem["message"]
+
+
+def test_misspelt_paths_bad_encoding_drop_and_non_boolean_option(run_json):
+    rc, doc = run_json(MLT / "broken")
+    assert rc == 1
+    assert _codes(doc) == ["AML802", "AML807", "AML807", "AML808"]
+    lines = {p["code"]: p["line"] for p in doc["files"][0]["problems"]}
+    assert lines["AML802"] == 2 and lines["AML808"] == 6
+    assert _linted(doc) == []  # nothing to read without 'paths'
+
+
+def test_pattern_expands_and_missing_file_is_reported(run_json):
+    rc, doc = run_json(MLT / "pattern")
+    assert _codes(doc) == ["AML804"]
+    assert _linted(doc) == ["part_1.jsonl", "part_2.jsonl"]
+
+
+def test_invalid_yaml_and_non_mapping(tmp_path):
+    (tmp_path / "MLTable").write_text("paths:\n  - file: a.jsonl\n transformations: [\n")
+    assert [f[0].code for f in mltable.load(str(tmp_path / "MLTable")).findings] == ["AML801"]
+    (tmp_path / "MLTable").write_text("- just\n- a list\n")
+    assert [f[0].code for f in mltable.load(str(tmp_path / "MLTable")).findings] == ["AML801"]
+
+
+def test_missing_read_json_lines_and_other_reader(tmp_path):
+    shutil.copy(MLT / "classic" / "train_annotations.jsonl", tmp_path)
+    (tmp_path / "MLTable").write_text("paths:\n  - file: train_annotations.jsonl\ntransformations:\n"
+                                      "  - read_delimited:\n      delimiter: ','\n")
+    codes = sorted(f[0].code for f in mltable.load(str(tmp_path / "MLTable")).findings)
+    assert codes == ["AML805", "AML806"]
+
+
+def test_bom_with_utf8_encoding_is_reported(tmp_path):
+    data = (MLT / "classic" / "train_annotations.jsonl").read_bytes()
+    (tmp_path / "train_annotations.jsonl").write_bytes(b"\xef\xbb\xbf" + data)
+    shutil.copy(MLT / "classic" / "MLTable", tmp_path)
+    assert [f[0].code for f in mltable.load(str(tmp_path / "MLTable")).findings] == ["AML811"]
+
+
+def test_cloud_path_is_not_linted_but_noted(tmp_path):
+    (tmp_path / "MLTable").write_text(
+        "paths:\n  - file: azureml://datastores/workspaceblobstore/paths/train.jsonl\ntransformations:\n"
+        "  - read_json_lines: {encoding: utf8}\n  - convert_column_types:\n"
+        "      - {columns: image_url, column_type: stream_info}\n")
+    table = mltable.load(str(tmp_path / "MLTable"))
+    assert [f[0].code for f in table.findings] == ["AML810"] and table.jsonl == []
+
+
+def test_validation_mltable_reading_the_training_jsonl_is_an_error(run_json, tmp_path):
+    (tmp_path / "MLTable").write_text((MLT / "classic" / "MLTable").read_text().replace(
+        "./train_annotations.jsonl", str(MLT / "classic" / "train_annotations.jsonl")))
+    rc, doc = run_json(MLT / "classic", "--validation", tmp_path)
+    assert rc == 1
+    valid = [f for f in doc["files"] if f["role"] == "validation" and f["kind"] == "mltable"]
+    assert [p["code"] for p in valid[0]["problems"]] == ["AML812"]
