@@ -11,14 +11,19 @@ Reporter = Callable[[list[FileResult], TextIO, dict], None]
 
 
 def get(name: str) -> Reporter:
-    from automl_lint.reporters import concise, json_report, table
+    from automl_lint.reporters import azure, concise, github, gitlab, json_report, junit, sarif, table
 
     return {
         "table": table.report,
         "concise": concise.report,
         "json": json_report.report,
         "jsonl": json_report.report_lines,
+        "github": github.report,
+        "sarif": sarif.report,
+        "junit": junit.report,
+        "azure": azure.report,
+        "gitlab": gitlab.report,
     }[name]
 
 
-FORMATS = ("table", "concise", "json", "jsonl")
+FORMATS = ("table", "concise", "json", "jsonl", "github", "sarif", "junit", "azure", "gitlab")

@@ -90,4 +90,5 @@ from automl_lint.rules import (  # noqa: E402,F401
     polygon,
     dataset,
     mltable,
+    tool,
 )
