@@ -5,6 +5,7 @@ Exit codes: 0 no problem at the failing level, 1 problems found, 2 automl-lint c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -14,7 +15,8 @@ from typing import Optional
 
 import typer
 
-from automl_lint import __version__, mltable, tasks
+from automl_lint import __version__, baseline, mltable, tasks
+from automl_lint.config import ConfigError, load as load_config
 from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair
 from automl_lint.problem import Severity
 from automl_lint.reader import SourceError
@@ -37,6 +39,7 @@ app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions
 
 @app.command(context_settings={"help_option_names": ["-h", "--help"]})
 def lint(
+    ctx: typer.Context,
     paths: list[str] = typer.Argument(None, help="JSONL files, MLTable folders or files, directories (searched for *.jsonl, *.jsonl.gz), "
                                       "*.jsonl.gz, or - for standard input.", show_default=False),
     task: str = typer.Option("auto", "--task", "-t", help="mc|multiclass|image-classification, "
@@ -59,6 +62,16 @@ def lint(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print problems, no summary."),
     statistics: bool = typer.Option(False, "--statistics", help="Print the number of findings per rule, most "
                                     "frequent first, instead of the findings."),
+    config_path: Optional[str] = typer.Option(None, "--config", help="Configuration file (automl-lint.toml or "
+                                              "pyproject.toml); default: the nearest one from the working directory "
+                                              "upward."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
+    show_settings: bool = typer.Option(False, "--show-settings", help="Print the effective settings and exit."),
+    baseline_path: Optional[str] = typer.Option(None, "--baseline", metavar="FILE", help="Hide the findings "
+                                                "recorded in this baseline file; report its stale entries "
+                                                "(AML901)."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", metavar="FILE", help="Record the "
+                                                 "current findings in this baseline file (and hide them)."),
     select: Optional[str] = typer.Option(None, "--select", help="Comma-separated rule codes or prefixes to enable "
                                          "(default: all)."),
     ignore: Optional[str] = typer.Option(None, "--ignore", help="Comma-separated rule codes or prefixes to disable."),
@@ -109,6 +122,10 @@ def lint(
         min_class_examples=min_class_examples, max_imbalance_ratio=max_imbalance_ratio,
         max_line_bytes=max_line_bytes, select=_codes(select), ignore=_codes(ignore), fail_on=fail_on.value,
     )
+    settings, config_file = _with_config(ctx, settings, config_path, isolated)
+    if show_settings:
+        out.write(_show_settings(settings, config_file))
+        return 0
     paths = list(paths or [])
     if not paths:
         raise UsageFailure("no input: give JSONL files, directories or - (see --help)")
@@ -124,11 +141,11 @@ def lint(
         if table:
             results.extend(mltable.lint(table, settings))
         else:
-            results.extend(lint_file(p, settings) for p in expand_paths([path]))
+            results.extend(lint_file(p, settings.for_path(p)) for p in expand_paths([path]))
     if validation:
         table = mltable.find(validation)
         valids = (mltable.lint(table, settings, role="validation", training=results) if table
-                  else [lint_file(validation, settings, role="validation")])
+                  else [lint_file(validation, settings.for_path(validation), role="validation")])
         for valid in valids:
             if valid.kind == "mltable":
                 continue
@@ -136,6 +153,13 @@ def lint(
                 if train.kind != "mltable":
                     lint_pair(train, valid, settings)
         results.extend(valids)
+
+    if write_baseline:
+        count = baseline.write(write_baseline, results)
+        sys.stderr.write(f"automl-lint: recorded {count} finding(s) in {write_baseline}\n")
+        baseline_path = baseline_path or write_baseline
+    if baseline_path:
+        baseline.apply(baseline_path, results, settings.enabled, settings.severities)
 
     fmt = output_format.value if output_format else ("table" if _is_terminal(output_file) else "concise")
     from automl_lint import reporters
@@ -171,6 +195,32 @@ def _codes(value: str | None) -> list[str]:
         if not c.startswith("AML") or not any(code.startswith(c) for code in REGISTRY):
             raise UsageFailure(f"unknown rule code or prefix {c!r} (see --list-rules)")
     return codes
+
+
+def _with_config(ctx: typer.Context, settings: Settings, path: str | None,
+                 isolated: bool) -> tuple[Settings, str | None]:
+    """Settings from the configuration file, except what the command line gave explicitly."""
+    try:
+        config = load_config(path, isolated=isolated)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+    values = {k: v for k, v in config.values.items() if not _given(ctx, k)}
+    if _given(ctx, "task"):
+        values.pop("task_patterns", None)  # an explicit --task applies to every file
+    return (dataclasses.replace(settings, **values) if values else settings), config.path
+
+
+def _given(ctx: typer.Context, param: str) -> bool:
+    source = ctx.get_parameter_source(param)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+
+def _show_settings(settings: Settings, config_file: str | None) -> str:
+    shown: dict = {"config-file": config_file}
+    for f in dataclasses.fields(settings):
+        shown[f.name.replace("_", "-")] = getattr(settings, f.name)
+    shown["enabled-rules"] = sorted(settings.enabled)
+    return json.dumps(shown, indent=2) + "\n"
 
 
 def _is_terminal(output_file: str | None) -> bool:

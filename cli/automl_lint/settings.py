@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
+import os
 from dataclasses import dataclass, field
 
 from automl_lint.problem import Severity
@@ -25,6 +28,10 @@ class Settings:
     ignore: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)
     fail_on: str = "error"
+    # From the configuration file: task and ignored codes per file pattern, relative to config_root.
+    task_patterns: dict[str, str] = field(default_factory=dict)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    config_root: str | None = None
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -41,6 +48,19 @@ class Settings:
         self.severities = {code: Severity(self.severity.get(code, REGISTRY[code].severity.value))
                            for code in REGISTRY}
 
+    def for_path(self, path: str) -> Settings:
+        """The settings of one input file: its task pattern and per-file ignores applied."""
+        if not (self.task_patterns or self.per_file_ignores) or path == "-":
+            return self
+        rel = os.path.relpath(os.path.abspath(path), self.config_root or os.getcwd()).replace(os.sep, "/")
+        task = next((t for pat, t in self.task_patterns.items() if _matches(rel, pat)), self.task)
+        extra = [c for pat, codes in self.per_file_ignores.items() if _matches(rel, pat) for c in codes]
+        if task == self.task and not extra:
+            return self
+        narrowed = dataclasses.replace(self, task=task, ignore=[*self.ignore, *extra])
+        narrowed.has_validation = getattr(self, "has_validation", False)
+        return narrowed
+
     def uses_rcnn(self, task: str) -> bool:
         if task == "instance-segmentation":
             return True  # Mask R-CNN is the only instance-segmentation model
@@ -48,3 +68,9 @@ class Settings:
 
     def uses_yolo(self, task: str) -> bool:
         return task == "object-detection" and self.model in ("all", "yolov5")
+
+
+def _matches(rel_path: str, pattern: str) -> bool:
+    # A pattern without a slash matches the file name in any directory, as in .gitignore.
+    name = rel_path.rsplit("/", 1)[-1]
+    return fnmatch.fnmatchcase(rel_path, pattern) or ("/" not in pattern and fnmatch.fnmatchcase(name, pattern))
