@@ -40,5 +40,5 @@ def test_documented_examples_have_no_error(task, run_json):
 
 @pytest.mark.parametrize("task", ["multiclass", "multilabel", "object-detection", "instance-segmentation"])
 def test_documented_prediction_examples_are_clean(task, run_json):
-    rc, doc = run_json(FIXTURES / "valid" / f"predictions-{task}.jsonl", "--kind", "predictions", "--task", task)
+    rc, doc = run_json(FIXTURES / "predictions" / f"{task}.jsonl", "--kind", "predictions", "--task", task)
     assert rc == 0 and doc["files"][0]["problems"] == []

@@ -44,6 +44,8 @@ class FileResult:
     problems: list[Problem] = field(default_factory=list)
     state: dataset.DatasetState = field(default_factory=dataset.DatasetState)
     role: str = "training"
+    # (line, image_url, image_details, box sizes) of every kept record, only with --images.
+    image_refs: list | None = None
 
 
 class RecordChecker:
@@ -58,6 +60,11 @@ class RecordChecker:
         self.validator = schema.validator(task, settings.kind) if task else None
         self.scratch = dataset.DatasetState()
         self.family = tasks.family(task) if task else None
+        self.image_refs = None
+        if settings.images and settings.kind == "training":
+            from automl_lint.images.refs import image_ref
+
+            self.image_refs, self._image_ref = [], image_ref
 
     def check(self, value: dict, raw: bytes, state: dataset.DatasetState, out: list) -> None:
         task = self.task
@@ -80,6 +87,8 @@ class RecordChecker:
             state.add_url(url)
             if kept:
                 state.kept += 1
+                if self.image_refs is not None:
+                    self.image_refs.append(self._image_ref(state.line, url, value))
         if task is not None:
             shape = tasks.shape_of(value)
             if shape is not None and shape != task and (
@@ -166,7 +175,7 @@ def _chunk_worker(args):
     with open(path, "rb") as fh:
         fh.seek(start)
         lines = iter_lines(fh, start, end, settings.max_line_bytes)
-        return _check_lines(path, lines, checker, settings, at_file_start=start == 0)
+        return (*_check_lines(path, lines, checker, settings, at_file_start=start == 0), checker.image_refs)
 
 
 def _boundaries(path: str, size: int, parts: int) -> list[tuple[int, int]]:
@@ -216,6 +225,12 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
         if inferred:
             task = _sample_task(head, settings.kind)
         result = FileResult(display, task, inferred, settings.kind, role=role)
+        if settings.kind == "predictions" and _looks_like_document(head):
+            _lint_document(b"\n".join(itertools.chain(head, head_iter)), result, settings)
+            for p in result.problems:
+                p.path = display
+            _finish(result, settings, result.task, inferred)
+            return result
         jobs = settings.jobs or os.cpu_count() or 1
         size = _regular_size(path)
         if jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz"):
@@ -229,6 +244,7 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
             except (OSError, EOFError) as exc:
                 raise SourceError(f"{display}: cannot read ({exc})") from None
             result.problems, result.state, result.records = problems, state, records
+            result.image_refs = checker.image_refs
     finally:
         if path != "-":
             stream.close()
@@ -236,6 +252,48 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
         p.path = display
     _finish(result, settings, task, inferred)
     return result
+
+
+def _looks_like_document(head: list) -> bool:
+    """Predictions written as one JSON document (pretty-printed object, or an array) rather than JSON Lines."""
+    first = next((raw for raw in head if raw and raw.strip()), None)
+    if first is None:
+        return False
+    stripped = first.strip().lstrip(b"\xef\xbb\xbf")
+    if stripped.startswith(b"["):
+        return True
+    try:
+        orjson.loads(stripped)
+        return False
+    except orjson.JSONDecodeError:
+        return stripped.startswith(b"{")
+
+
+def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
+    """Check a predictions file that is one JSON document; problems point into it from line 1."""
+    out: list = []
+    try:
+        value = orjson.loads(data.lstrip(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError:
+        value = parse_line(data, lambda rule, pointer, message, col=None: out.append((rule, pointer, message)), True)
+    records = value if type(value) is list else ([value] if type(value) is dict else [])
+    if result.task is None:
+        shapes = Counter(s for s in (tasks.shape_of(r, "predictions") for r in records if type(r) is dict) if s)
+        result.task = tasks.infer(shapes)
+    checker = RecordChecker(result.task, settings)
+    for i, record in enumerate(records):
+        prefix = f"/{i}" if type(value) is list else ""
+        found: list = []
+        if type(record) is not dict:
+            found.append((syntax.NOT_AN_OBJECT, "", f"prediction {i} is not a JSON object"))
+        else:
+            checker.check(record, b"", result.state, found)
+        out.extend((rule, prefix + pointer, message) for rule, pointer, message in found)
+    result.records = len(records) or (1 if data.strip() else 0)
+    for rule, pointer, message in out:
+        if rule.code in settings.enabled:
+            result.problems.append(Problem(result.path, 1, pointer, rule.code, rule.name,
+                                           settings.severities[rule.code], rule.consequence, message))
 
 
 def _regular_size(path: str) -> int:
@@ -257,10 +315,12 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     offset = 0
     state = dataset.DatasetState()
     problems: list[Problem] = []
-    for chunk_problems, chunk_state, nlines, records in parts:
+    for chunk_problems, chunk_state, nlines, records, refs in parts:
         if offset:
             for p in chunk_problems:
                 p.line += offset
+        if refs is not None:
+            result.image_refs = (result.image_refs or []) + [(ln + offset, *rest) for ln, *rest in refs]
         problems.extend(chunk_problems)
         state.merge(chunk_state, offset)
         result.records += records

@@ -60,7 +60,9 @@ def total_summary(results: list[FileResult]) -> dict:
     return total
 
 
-def verdict_sentence(automl: dict) -> str:
+def verdict_sentence(automl: dict, results: list[FileResult] | None = None) -> str:
+    if results and all(r.kind == "predictions" for r in results):
+        return "(predictions: AutoML does not train on these files)"
     if automl["fails_job"]:
         head = "AutoML would FAIL the job"
     else:

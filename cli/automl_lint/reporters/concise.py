@@ -27,4 +27,4 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
             how = "inferred" if r.task_inferred else "given"
             out.write(f"{r.path}: task {r.task} ({how}), {r.records} records\n")
     out.write(f"Found {total['problems']} problem(s) ({total['errors']} error(s), {total['warnings']} warning(s), "
-              f"{total['infos']} info) in {total['records']} record(s). {verdict_sentence(total['automl'])}\n")
+              f"{total['infos']} info) in {total['records']} record(s). {verdict_sentence(total['automl'], results)}\n")

@@ -59,4 +59,4 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
     console.print(Text(f"{total['files']} file(s), {total['records']} record(s) checked: {total['problems']} "
                        f"problem(s) ({total['errors']} error(s), {total['warnings']} warning(s), {total['infos']} "
                        f"info).", style=style))
-    console.print(Text(verdict_sentence(total["automl"]), style=style))
+    console.print(Text(verdict_sentence(total["automl"], results), style=style))

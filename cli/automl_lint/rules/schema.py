@@ -131,8 +131,7 @@ def explain(value: dict, task: str, kind: str, covered: list[str], out: list) ->
             r = SCHEMA_WRONG_TYPE
         else:
             r = SCHEMA_INVALID_VALUE
-        where = ptr or "the record"
-        out.append((r, ptr, f"{where}: {err.message} (documented schema)"))
+        out.append((r, ptr, f"{err.message} (documented schema)"))
 
 
 def _covered(ptr: str, covered: list[str]) -> bool:
