@@ -86,6 +86,16 @@ def lint(
     explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE", help="Print a rule's documentation."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List every rule and exit."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    images: Optional[str] = typer.Option(None, "--images", metavar="[=header|=full]", help="Check the image "
+                                         "files: header-only probing (--images), or full decoding (--images=full)."),
+    image_root: Optional[list[str]] = typer.Option(None, "--image-root", metavar="DIR", help="Folder holding the "
+                                                   "images (datastore name as first folder, or stripped)."),
+    datastore: Optional[list[str]] = typer.Option(None, "--datastore", metavar="NAME=LOCATION", help="Where a "
+                                                  "datastore's files are: a local folder or an Azure Blob URL."),
+    image_map: Optional[list[str]] = typer.Option(None, "--map", metavar="URL_PREFIX=LOCATION", help="Replace the "
+                                                  "longest matching image_url prefix by a local folder or Blob URL."),
+    image_cache: Optional[str] = typer.Option(None, "--image-cache", metavar="DIR", help="Image probe cache folder "
+                                              "('' disables; default ~/.cache/automl-lint)."),
 ) -> int:
     """Lint AutoML-for-Images JSONL: say what AutoML will do with every line.
 
@@ -134,6 +144,7 @@ def lint(
             raise UsageFailure("--pair needs exactly two files (training, validation) and no --validation")
         paths, validation = paths[:1], paths[1]
     settings.has_validation = bool(validation)
+    _image_settings(settings, images, image_root, datastore, image_map, image_cache)
 
     results: list[FileResult] = []
     for path in paths:
@@ -153,6 +164,14 @@ def lint(
                 if train.kind != "mltable":
                     lint_pair(train, valid, settings)
         results.extend(valids)
+    if settings.images:
+        from automl_lint.images.check import check_images
+        from automl_lint.images.storage import StorageUnavailable
+
+        try:
+            check_images(results, settings)
+        except StorageUnavailable as exc:
+            raise SourceError(str(exc)) from None
 
     if write_baseline:
         count = baseline.write(write_baseline, results)
@@ -185,6 +204,26 @@ def lint(
     threshold = Severity(settings.fail_on).rank
     failing = any(p.severity.rank >= threshold for r in results for p in r.problems)
     return 1 if failing else 0
+
+
+def _image_settings(settings: Settings, images, roots, datastores, maps, cache) -> None:
+    if images is None:
+        return
+    from automl_lint.images.locate import parse_mapping
+
+    if images not in ("header", "full"):
+        raise UsageFailure(f"--images takes 'header' or 'full', not {images!r}")
+    settings.images = images
+    settings.image_root = list(roots or [])
+    try:
+        settings.datastores.update(parse_mapping(d, "--datastore") for d in datastores or [])
+        settings.image_maps.update(parse_mapping(m, "--map") for m in maps or [])
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+    if not (settings.image_root or settings.datastores or settings.image_maps):
+        raise UsageFailure("--images needs --image-root, --datastore or --map to find the images")
+    if cache is not None:
+        settings.image_cache = cache
 
 
 def _codes(value: str | None) -> list[str]:
@@ -230,6 +269,8 @@ def _is_terminal(output_file: str | None) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (tests call this directly)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # A bare --images means header probing; typer options cannot have an optional value.
+    args = ["--images=header" if a == "--images" else a for a in args]
     try:
         rc = app(args=args, prog_name="automl-lint", standalone_mode=False)
         return int(rc or 0)

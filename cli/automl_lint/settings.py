@@ -32,6 +32,12 @@ class Settings:
     task_patterns: dict[str, str] = field(default_factory=dict)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     config_root: str | None = None
+    # Image checks (--images): None (off), "header" or "full"; where image_url values are found on disk or in Blob.
+    images: str | None = None
+    image_root: list[str] = field(default_factory=list)
+    datastores: dict[str, str] = field(default_factory=dict)
+    image_maps: dict[str, str] = field(default_factory=dict)
+    image_cache: str | None = None  # cache folder; "" disables the cache
 
     def __post_init__(self) -> None:
         self.refresh()

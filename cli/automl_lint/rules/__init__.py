@@ -90,5 +90,6 @@ from automl_lint.rules import (  # noqa: E402,F401
     polygon,
     dataset,
     mltable,
+    images,
     tool,
 )
