@@ -20,6 +20,7 @@ from automl_lint.engine import FileResult
 from automl_lint.problem import Problem
 from automl_lint.reader import SourceError, iter_lines, open_source
 from automl_lint.rules import tool
+from automl_lint.settings import Settings
 
 FORMAT_VERSION = 1
 
@@ -150,11 +151,11 @@ def load(baseline_path: str) -> list[dict]:
     return doc["entries"]
 
 
-def apply(baseline_path: str, results: list[FileResult], enabled: frozenset, severities: dict) -> int:
+def apply(baseline_path: str, results: list[FileResult], settings: Settings) -> int:
     """Hide the findings recorded in the baseline; report its entries that no longer match (AML901).
 
-    Entries about files not linted in this run are left alone (pre-commit passes only changed files).
-    Returns the number of hidden findings.
+    Entries about files not linted in this run, or about rules not enabled for the file, are left alone
+    (pre-commit passes only changed files; --select narrows a run). Returns the number of hidden findings.
     """
     entries = load(baseline_path)
     root = os.path.dirname(os.path.abspath(baseline_path))
@@ -174,17 +175,19 @@ def apply(baseline_path: str, results: list[FileResult], enabled: frozenset, sev
                 kept.append(p)
         r.problems = kept
     rule = tool.BASELINE_STALE_ENTRY
-    if rule.code not in enabled:
-        return hidden
-    for key, left in sorted(known.items(), key=lambda kv: kv[0].to_dict().__repr__()):
+    for key, left in sorted(known.items(), key=lambda kv: repr(kv[0].to_dict())):
         r = by_path.get(key.path)
         if r is None or left <= 0:
+            continue
+        file_settings = settings.for_path(r.path)
+        if rule.code not in file_settings.enabled or key.code not in file_settings.enabled:
             continue
         where = f" at {key.pointer}" if key.pointer else ""
         what = key.record if key.record and not key.record.startswith(("line:", "message:")) else "a record"
         for _ in range(left):
             r.problems.append(Problem(
-                r.path, None, key.pointer, rule.code, rule.name, severities[rule.code], rule.consequence,
+                r.path, None, key.pointer, rule.code, rule.name, file_settings.severities[rule.code],
+                rule.consequence,
                 f"baseline {baseline_path} hides {key.code} for {what}{where}, which is no longer found; "
                 "rewrite the baseline with --write-baseline", image_url=None))
     return hidden

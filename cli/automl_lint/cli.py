@@ -178,7 +178,7 @@ def lint(
         sys.stderr.write(f"automl-lint: recorded {count} finding(s) in {write_baseline}\n")
         baseline_path = baseline_path or write_baseline
     if baseline_path:
-        baseline.apply(baseline_path, results, settings.enabled, settings.severities)
+        baseline.apply(baseline_path, results, settings)
 
     fmt = output_format.value if output_format else ("table" if _is_terminal(output_file) else "concise")
     from automl_lint import reporters
