@@ -214,7 +214,7 @@ def _image_settings(settings: Settings, images, roots, datastores, maps, cache) 
     if images not in ("header", "full"):
         raise UsageFailure(f"--images takes 'header' or 'full', not {images!r}")
     settings.images = images
-    settings.image_root = list(roots or [])
+    settings.image_root = list(roots or []) or settings.image_root  # the configuration may already name roots
     try:
         settings.datastores.update(parse_mapping(d, "--datastore") for d in datastores or [])
         settings.image_maps.update(parse_mapping(m, "--map") for m in maps or [])
