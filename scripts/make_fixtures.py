@@ -158,6 +158,10 @@ case("AML506-polygon-zero-area", "is", [isrec(1, seg(poly=[[0.5, 0.1, 0.5, 0.4, 
 case("AML507-annotation-without-polygon", "is", [isrec(1, box(), seg())] + filler_is(), [(1, "AML507")])
 case("AML508-polygon-collinear", "is", [isrec(1, seg(poly=[[0.1, 0.1, 0.5, 0.5, 0.9, 0.9]]))] + filler_is(),
      [(1, "AML508")])
+case("AML509-polygon-object", "is", [isrec(1, seg(poly={"0": [0.1, 0.1, 0.5, 0.1, 0.5, 0.5]}))] + filler_is(),
+     [(1, "AML509")])
+case("AML603-mixed-class-types-in-one-image", "od", [od(1, box("can"), box(label=3))] + filler_od(), [(1, "AML603")])
+case("AML603-mixed-class-types-in-one-list", "ml", [ml(1, ["can", 2])] + filler_ml(), [(1, "AML603")])
 # --- dataset ------------------------------------------------------------------------------------------------
 case("AML601-no-objects", "od", [od(i) for i in range(12)], [(None, "AML601")])
 case("AML602-no-usable-images", "od", [json.dumps({"image_url": f"{U}{i}.jpg", "label": "can"}) for i in range(3)],
@@ -165,8 +169,9 @@ case("AML602-no-usable-images", "od", [json.dumps({"image_url": f"{U}{i}.jpg", "
 case("AML603-mixed-class-types", "mc", [mc(1, "can"), mc(2, 3)] + filler_mc(), [(None, "AML603")])
 case("AML604-duplicate-image-url", "od", [od(1, box())] + filler_od() + [od(1, box("carton"))],
      [(None, "AML604")])
-case("AML605-class-sorts-before-background", "od", [od(1, box(" can"))] + filler_od(), [(None, "AML605")])
-case("AML606-class-named-background", "od", [od(1, box("--bg--"))] + filler_od(), [(None, "AML606")])
+case("AML605-class-sorts-before-background", "od", [od(1, box(" can")), od(2, box("#1"))] + filler_od(),
+     [(1, "AML605"), (2, "AML605")])
+case("AML606-class-named-background", "od", [od(1, box("--bg--"))] + filler_od(), [(1, "AML606")])
 case("AML607-single-image-classification", "mc", [mc(1, "can")], [(None, "AML607")])
 case("AML608-too-few-images", "od", filler_od(3), [(None, "AML608")])
 case("AML609-class-too-few-examples", "od", [od(1, box("bike"))] + filler_od(), [(None, "AML609")])

@@ -172,7 +172,8 @@ ALL_ANNOTATIONS_INVALID = rule(
 )
 
 _CROWD_TRUE = frozenset(("true", "True", "1", 1))
-_CROWD_FALSE_OK = frozenset((0, "0", "false", "False", None))
+# Values read as 0 that plainly mean "not crowd"; anything else read as 0 (null included) is reported.
+_CROWD_FALSE_OK = frozenset((0, "0", "false", "False"))
 _BOX_KEYS = ("topX", "topY", "bottomX", "bottomY")
 
 VALID, INVALID, SKIP_IMAGE, FAIL = 0, 1, 2, 3
@@ -204,10 +205,34 @@ def check_detection(record: dict, out: list, state, segmentation: bool, rcnn: bo
         out.append((ALL_ANNOTATIONS_INVALID, "/label", f"none of the {len(label)} annotation(s) is valid; AutoML "
                     "skips the image"))
         return False
+    _check_classes(label, valid_classes, out, rcnn)
     for c in valid_classes:
         state.add_class(c, type(c))
     state.objects += len(valid_classes)
     return True
+
+
+def _check_classes(label: list, classes: list, out: list, rcnn: bool) -> None:
+    """Class facts visible within one image: AutoML fails or mislabels even if this were the only line."""
+    from automl_lint.rules import dataset
+
+    types = {type(c) for c in classes}
+    if len(types) > 1 and types != {int, bool}:
+        names = ", ".join(sorted(t.__name__ for t in types))
+        out.append((dataset.MIXED_CLASS_TYPES, "/label", f"this image's class labels mix {names}: 'More than one "
+                    "type found for the class field', the job fails"))
+    if not rcnn:
+        return
+    for i, ann in enumerate(label):
+        cls = ann.get("label") if type(ann) is dict else None
+        if type(cls) is str and cls in classes and cls <= dataset.BACKGROUND:
+            if cls == dataset.BACKGROUND:
+                out.append((dataset.CLASS_NAMED_BACKGROUND, f"/label/{i}/label", "the class is literally named "
+                            "'--bg--': Faster/Mask R-CNN get two '--bg--' classes and shift this one"))
+            else:
+                out.append((dataset.CLASS_BEFORE_BACKGROUND, f"/label/{i}/label", f"class {cls!r} sorts before "
+                            "'--bg--': Faster/Mask R-CNN give it index 0, the background index, and never learn it"))
+            return
 
 
 def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) -> int:
@@ -233,12 +258,10 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
             out.append((ISCROWD_UNHASHABLE, f"{p}/isCrowd", f"isCrowd is a JSON {_kind(crowd)}: AutoML crashes "
                         "with 'unhashable type' and the job fails"))
             return FAIL
-        if not is_crowd and crowd not in _CROWD_FALSE_OK and crowd is not False:
+        if not is_crowd and crowd not in _CROWD_FALSE_OK:
             out.append((ISCROWD_READ_AS_ZERO, f"{p}/isCrowd", f"isCrowd {crowd!r} is read as 0 (not crowd); only "
                         "\"true\", \"True\", \"1\", 1 and true mean crowd"))
     if has_poly:
-        if has_box and not segmentation:
-            pass  # reported below once we know what the polygon gives
         try:
             x0, y0, x1, y1 = poly_rules.extent(poly)
         except poly_rules.OddPolygon:
@@ -251,8 +274,9 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
                         f"{_poly_shape(poly)}; AutoML skips the whole image"))
             return SKIP_IMAGE
         except Exception:  # noqa: BLE001 - e.g. KeyError on an object: AutoML does not catch it either
-            out.append((poly_rules.POLYGON_NOT_LIST_OF_LISTS, f"{p}/polygon", f"polygon of annotation {i} is a JSON "
-                        f"{_kind(poly)}: AutoML crashes and the job fails"))
+            out.append((poly_rules.POLYGON_CRASH, f"{p}/polygon", f"polygon of annotation {i} is a JSON "
+                        f"{_kind(poly)}: AutoML crashes with an uncaught {type(_last_exc()).__name__} and the job "
+                        "fails"))
             return FAIL
         coerced = None
     else:
@@ -291,7 +315,7 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
 
     # _validate
     if has_poly:
-        if has_box and not segmentation:
+        if has_box:
             out.append((POLYGON_OVERRIDES_BOX, f"{p}/polygon", f"annotation {i} has a polygon key, so AutoML ignores "
                         "topX/topY/bottomX/bottomY and uses the polygon's extent"))
         if poly and poly[0]:
@@ -346,6 +370,12 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
         out.append((BOX_OUT_OF_RANGE, p, f"{where} of annotation {i} is outside [0, 1] ({', '.join(bad)}); AutoML "
                     "drops the annotation (no clipping)"))
     return INVALID
+
+
+def _last_exc() -> BaseException:
+    import sys
+
+    return sys.exc_info()[1] or Exception()
 
 
 def _kind(value) -> str:

@@ -93,6 +93,11 @@ def check_multilabel(record: dict, out: list, state) -> bool:
             out.append((MULTILABEL_LABEL_TYPE, f"/label/{i}", f"item {i} of label is {kind}; AutoML drops the "
                         "image"))
             return False
+    if str in {type(x) for x in label} and len({type(x) for x in label}) > 1:
+        from automl_lint.rules.dataset import MIXED_CLASS_TYPES
+
+        out.append((MIXED_CLASS_TYPES, "/label", "this list mixes string and integer classes: sorting the classes "
+                    "raises a TypeError and the job fails"))
     seen = set()
     for i, item in enumerate(label):
         if item in seen and type(item) is not bool:

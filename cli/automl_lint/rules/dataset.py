@@ -56,8 +56,8 @@ DUPLICATE_IMAGE_URL = rule(
 CLASS_BEFORE_BACKGROUND = rule(
     "AML605", "class-sorts-before-background", "error", "alters-value",
     "A class name sorts before `--bg--`: R-CNN models treat it as background.",
-    what="Reports class names that sort before the string `--bg--` (starting with a space or one of "
-    "`!\"#$%&'()*+,`, or `-` followed by those; `-`, `--a`...).",
+    what="Reports, on each line where it occurs, a class name that sorts before the string `--bg--` (empty, "
+    "starting with a space or one of `!\"#$%&'()*+,`, or `-` followed by those; `-`, `--a`...).",
     why="Faster/Mask R-CNN add a `--bg--` class and sort the classes; index 0 is background. A class sorting "
     "first takes index 0 and is silently never learned.",
     example='`"label": " can"` or `"label": "#1"`',
@@ -67,7 +67,7 @@ CLASS_BEFORE_BACKGROUND = rule(
 CLASS_NAMED_BACKGROUND = rule(
     "AML606", "class-named-background", "error", "alters-value",
     "A class is literally named `--bg--`.",
-    what="Reports a class called `--bg--`.",
+    what="Reports, on each line where it occurs, a class called `--bg--`.",
     why="R-CNN models then have two `--bg--` classes; your objects map to the second and the class list is "
     "off by one.",
     example='`"label": "--bg--"`',
@@ -243,7 +243,6 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
     """Return (rule, message) findings about the whole file."""
     out: list = []
     classification = task in ("multiclass", "multilabel")
-    rcnn = settings.uses_rcnn(task)
     if state.records and not state.kept:
         out.append((NO_USABLE_IMAGES, f"none of the {state.records} records survives AutoML's checks; the job fails"))
     elif not classification and state.kept and not state.objects:
@@ -253,9 +252,6 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
     if len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification):
         where = ", ".join(f"{t} (first on line {state.type_lines[t]})" for t in types)
         out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails"))
-    elif classification and task == "multiclass" and types == ["bool"] and state.kept:
-        out.append((NO_USABLE_IMAGES, "every label is a boolean: AutoML reads the column as numpy booleans, drops "
-                    "every row and the job fails"))
 
     groups = duplicate_groups(state.url_hashes, state.url_lines)
     if groups:
@@ -269,15 +265,6 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
 
     names = state.class_counts()
     str_names = [c for c in names if type(c) is str]
-    if rcnn:
-        before = sorted(c for c in str_names if c < BACKGROUND)
-        if before:
-            shown = ", ".join(f"{c!r} (line {state.class_lines[c]})" for c in before[:5])
-            out.append((CLASS_BEFORE_BACKGROUND, f"class name(s) {shown} sort before '--bg--': Faster/Mask R-CNN give "
-                        "the first index 0, the background index, and never learn it"))
-        if BACKGROUND in names:
-            out.append((CLASS_NAMED_BACKGROUND, f"a class is named '--bg--' (first on line "
-                        f"{state.class_lines[BACKGROUND]}): R-CNN models get two '--bg--' classes"))
     if classification and state.kept == 1 and not has_validation:
         out.append((SINGLE_IMAGE, "only one usable image and no validation file: AutoML's train/validation split "
                     "fails"))

@@ -57,12 +57,13 @@ URL_FOLDER = rule(
     family=F,
 )
 URL_NORMALISED = rule(
-    "AML205", "image-url-normalised", "warning", "alters-value",
+    "AML205", "image-url-normalised", "warning", "none",
     "AutoML silently rewrites this `image_url` before using it.",
     what="Reports `image_url` values that AutoML normalises: doubled slashes are collapsed, a `?query` is "
     "stripped, `%20`-style escapes are decoded.",
-    why="The image that is read is not the one written: two different URLs can end up naming one file, and "
-    "a file whose name really contains `%20` or `?` is never found.",
+    why="AutoML reads the normalised path, which is usually what was meant; but two different URLs can then name "
+    "one file, and a file whose name really contains `//`, `%20` or `?` is never found (then AML701 reports it "
+    "missing when images are checked).",
     example='`"image_url": "AmlDatastore://ds//images/a%20b.jpg?sv=2020"` is read as `ds/images/a b.jpg`',
     fix="Write the path exactly as it is stored.",
     family=F,

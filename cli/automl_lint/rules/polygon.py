@@ -21,8 +21,7 @@ POLYGON_NOT_LIST_OF_LISTS = rule(
     "`polygon` must be a list of segments, each a flat list of numbers.",
     what="Reports polygons AutoML cannot read: a flat list of numbers, segments holding strings, `[x, y]` "
     "point pairs, an empty segment after the first, or a polygon that is a number, string or object.",
-    why="AutoML raises 'Expected a list of list for polygon coordinates' and skips the whole image "
-    "(a non-empty object as polygon even fails the job with an uncaught KeyError).",
+    why="AutoML raises 'Expected a list of list for polygon coordinates' and skips the whole image.",
     example='`"polygon": [0.1, 0.1, 0.5, 0.1, 0.5, 0.5]` (missing the outer list)',
     fix='Wrap each segment in a list: `"polygon": [[0.1, 0.1, 0.5, 0.1, 0.5, 0.5]]`; numbers, not strings.',
     family=F,
@@ -83,6 +82,16 @@ POLYGON_COLLINEAR = rule(
     "learns a box with no pixels.",
     example='`"polygon": [[0.1, 0.1, 0.5, 0.5, 0.9, 0.9]]`',
     fix="Fix the polygon.",
+    family=F,
+)
+POLYGON_CRASH = rule(
+    "AML509", "polygon-object", "error", "fails-job",
+    "`polygon` is a non-empty JSON object: the job crashes.",
+    what="Reports a `polygon` given as a non-empty object (e.g. `{\"0\": [...]}` or `{\"points\": [...]}`).",
+    why="AutoML indexes the polygon with `[0]`; on an object that raises a `KeyError`, which its error handling "
+    "does not catch, so the whole training job fails.",
+    example='`"polygon": {"0": [0.1, 0.1, 0.5, 0.1, 0.5, 0.5]}`',
+    fix='Write the polygon as a list of segments: `"polygon": [[0.1, 0.1, 0.5, 0.1, 0.5, 0.5]]`.',
     family=F,
 )
 
