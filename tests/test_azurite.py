@@ -31,6 +31,8 @@ def _free_port() -> int:
 def azurite(tmp_path_factory):
     binary = os.environ.get("AZURITE_BLOB") or shutil.which("azurite-blob")
     if not binary:
+        if os.environ.get("CI"):
+            pytest.fail("azurite-blob not found: .ci/run installs it (npm install --prefix .ci/node azurite)")
         pytest.skip("azurite-blob not found (npm install -g azurite, or set AZURITE_BLOB)")
     port = _free_port()
     proc = subprocess.Popen([binary, "--silent", "--skipApiVersionCheck", "--location",

@@ -65,9 +65,52 @@ class RecordChecker:
             from automl_lint.images.refs import image_ref
 
             self.image_refs, self._image_ref = [], image_ref
+        self.ok_classes: set = set()
+        self.fast = None
+        # The fast path skips records that match the schema and need no finding; --images needs every record.
+        if settings.kind == "training" and task is not None and self.image_refs is None:
+            self.fast = {
+                "object-detection": self._fast_detection,
+                "instance-segmentation": self._fast_detection,
+                "multiclass": self._fast_multiclass,
+                "multilabel": self._fast_multilabel,
+            }[task]
+
+    def _learn_classes(self, names) -> bool:
+        ok = True
+        for name in names:
+            if annotation.class_is_plain(name, self.rcnn and self.family == "detection"):
+                self.ok_classes.add(name)
+            else:
+                ok = False
+        return ok
+
+    def _fast_detection(self, value, raw, state) -> bool:
+        if annotation.fast_detection(value, raw, state, self.ok_classes, self.segmentation):
+            return True
+        # The first time a class is seen it is not yet known to be plain: learn it and retry once.
+        return self._learn_classes({a["label"] for a in value["label"]}) and annotation.fast_detection(
+            value, raw, state, self.ok_classes, self.segmentation)
+
+    def _fast_multiclass(self, value, raw, state) -> bool:
+        if classification.fast_multiclass(value, raw, state, self.ok_classes):
+            return True
+        return self._learn_classes([value["label"]]) and classification.fast_multiclass(
+            value, raw, state, self.ok_classes)
+
+    def _fast_multilabel(self, value, raw, state) -> bool:
+        if classification.fast_multilabel(value, raw, state, self.ok_classes):
+            return True
+        return self._learn_classes(value["label"]) and classification.fast_multilabel(
+            value, raw, state, self.ok_classes)
 
     def check(self, value: dict, raw: bytes, state: dataset.DatasetState, out: list) -> None:
         task = self.task
+        valid = None
+        if self.fast is not None:
+            valid = self.validator.is_valid(value)
+            if valid and self.fast(value, raw, state):
+                return
         if self.kind == "predictions":
             if task and not self.validator.is_valid(value):
                 schema.explain(value, task, self.kind, [], out)
@@ -95,7 +138,7 @@ class RecordChecker:
                     tasks.family(shape) != self.family or self.family == "classification"):
                 out.append((schema.RECORD_SHAPE_MISMATCH, "/label", f"this record has the shape of "
                             f"{shape} but the file is linted as {task}"))
-            if not self.validator.is_valid(value):
+            if not (valid if valid is not None else self.validator.is_valid(value)):
                 schema.explain(value, task, self.kind, [f[1] for f in out], out)
         if out and _BIG_INT.search(raw):
             out.append((syntax.INTEGER_OVERFLOW, "", "an integer on this line is outside the 64-bit range; AutoML's "
@@ -117,7 +160,8 @@ class RecordChecker:
                         box = item.get("box")
                         if type(box) is dict:
                             n += len(box)
-        if may_have_duplicate_keys(raw, n):
+        url = value.get("image_url")
+        if may_have_duplicate_keys(raw, n, url.count(":") if type(url) is str else 0):
             dups = find_duplicate_keys(raw)
             if dups:
                 names = ", ".join(repr(d) for d in dups)

@@ -111,3 +111,45 @@ def check_multilabel(record: dict, out: list, state) -> bool:
     if not label:
         state.empty_label_lines += 1
     return True
+
+
+# --- fast path (records already valid against the task's JSON Schema) ----------------------------------------
+
+def fast_multiclass(value: dict, raw: bytes, state, ok_classes: set) -> bool:
+    from automl_lint.reader import may_have_duplicate_keys
+    from automl_lint.rules.image_url import is_plain
+
+    url = value["image_url"]
+    label = value["label"]
+    if not is_plain(url) or label not in ok_classes:
+        return False
+    details = value.get("image_details")
+    if may_have_duplicate_keys(raw, len(value) + (len(details) if details is not None else 0), url.count(":")):
+        return False
+    state.add_url(url)
+    state.kept += 1
+    state.add_class(label, str)
+    return True
+
+
+def fast_multilabel(value: dict, raw: bytes, state, ok_classes: set) -> bool:
+    from automl_lint.reader import may_have_duplicate_keys
+    from automl_lint.rules.image_url import is_plain
+
+    url = value["image_url"]
+    label = value["label"]
+    if not is_plain(url) or len(set(label)) != len(label):
+        return False
+    for c in label:
+        if c not in ok_classes:
+            return False
+    details = value.get("image_details")
+    if may_have_duplicate_keys(raw, len(value) + (len(details) if details is not None else 0), url.count(":")):
+        return False
+    state.add_url(url)
+    state.kept += 1
+    for c in label:
+        state.add_class(c, str)
+    if not label:
+        state.empty_label_lines += 1
+    return True

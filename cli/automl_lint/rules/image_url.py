@@ -109,6 +109,18 @@ def resolve(url: str) -> tuple[str, str] | None:
     return datastore, path
 
 
+def is_plain(url: str) -> bool:
+    """True for the two resolvable forms with nothing to normalise (the common case, checked first)."""
+    if url.startswith("AmlDatastore://"):
+        rest = url[15:]
+        slash = rest.find("/")
+        return (0 < slash < len(rest) - 1 and "//" not in rest and "?" not in rest and "%" not in rest
+                and "\\" not in rest and rest[-1] != "/" and url == url.strip())
+    return (url.startswith("azureml://subscriptions/") and _LONG_FORM.match(url[10:]) is not None
+            and "\\" not in url and "//" not in url[10:] and "?" not in url and "%" not in url
+            and not url.endswith("/") and url == url.strip())
+
+
 def check(record: dict, out: list) -> str | None:
     """Append findings about ``image_url``; return the URL when AutoML can resolve it to a file."""
     url = record.get("image_url")
@@ -116,16 +128,7 @@ def check(record: dict, out: list) -> str | None:
         what = "missing" if "image_url" not in record else f"a JSON {_kind(url)}"
         out.append((URL_MISSING, "/image_url", f"image_url is {what}; AutoML skips the image"))
         return None
-    # Fast path: the two resolvable forms with nothing to normalise.
-    if url.startswith("AmlDatastore://"):
-        rest = url[15:]
-        slash = rest.find("/")
-        if (slash > 0 and slash < len(rest) - 1 and "//" not in rest and "?" not in rest and "%" not in rest
-                and "\\" not in rest and rest[-1] != "/" and url == url.strip()):
-            return url
-    elif url.startswith("azureml://subscriptions/") and _LONG_FORM.match(url[10:]) and "\\" not in url \
-            and "//" not in url[10:] and "?" not in url and "%" not in url and not url.endswith("/") \
-            and url == url.strip():
+    if is_plain(url):
         return url
     return _check_slow(url, out)
 

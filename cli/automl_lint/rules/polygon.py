@@ -133,16 +133,19 @@ def clean(poly: list, pointer: str, out: list) -> list:
 
 
 def is_collinear(poly: list) -> bool:
+    """True when every point of every segment lies on one line (a real outline exits at its third point)."""
     for segment in poly:
-        pts = list(zip(segment[::2], segment[1::2]))
-        if len(pts) < 3:
+        n = len(segment) - 1
+        if n < 5:
             continue
-        (ax, ay), (bx, by) = pts[0], pts[1]
-        for cx, cy in pts[2:]:
-            if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) > 1e-12:
-                return False
+        ax, ay, bx, by = segment[0], segment[1], segment[2], segment[3]
+        for k in range(4, n, 2):
+            cx, cy = segment[k], segment[k + 1]
             if (bx, by) == (ax, ay):
                 bx, by = cx, cy
+                continue
+            if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) > 1e-12:
+                return False
     return True
 
 
