@@ -10,6 +10,8 @@ import itertools
 import re
 import multiprocessing
 import os
+import signal
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,12 +19,13 @@ from dataclasses import dataclass, field
 import orjson
 
 from automl_lint import tasks
-from automl_lint.problem import Problem
+from automl_lint.problem import Consequence, Problem
 from automl_lint.reader import (
     SourceError,
     find_duplicate_keys,
     iter_lines,
     may_have_duplicate_keys,
+    nesting_depth,
     open_source,
     parse_line,
 )
@@ -66,6 +69,7 @@ class RecordChecker:
 
             self.image_refs, self._image_ref = [], image_ref
         self.ok_classes: set = set()
+        self.plain_url = image_url.PlainUrls()
         self.fast = None
         # The fast path skips records that match the schema and need no finding; --images needs every record.
         if settings.kind == "training" and task is not None and self.image_refs is None:
@@ -76,9 +80,12 @@ class RecordChecker:
                 "multilabel": self._fast_multilabel,
             }[task]
 
-    def _learn_classes(self, names) -> bool:
+    def _learn_classes(self, names, state) -> bool:
+        """Remember the plain class names; False if one of them is not plain."""
         ok = True
         for name in names:
+            if name in self.ok_classes:
+                continue
             if annotation.class_is_plain(name, self.rcnn and self.family == "detection"):
                 self.ok_classes.add(name)
             else:
@@ -86,22 +93,22 @@ class RecordChecker:
         return ok
 
     def _fast_detection(self, value, raw, state) -> bool:
-        if annotation.fast_detection(value, raw, state, self.ok_classes, self.segmentation):
+        if annotation.fast_detection(value, raw, state, self.ok_classes, self.segmentation, self.plain_url):
             return True
         # The first time a class is seen it is not yet known to be plain: learn it and retry once.
-        return self._learn_classes({a["label"] for a in value["label"]}) and annotation.fast_detection(
-            value, raw, state, self.ok_classes, self.segmentation)
+        return self._learn_classes({a["label"] for a in value["label"]}, state) and annotation.fast_detection(
+            value, raw, state, self.ok_classes, self.segmentation, self.plain_url)
 
     def _fast_multiclass(self, value, raw, state) -> bool:
         if classification.fast_multiclass(value, raw, state, self.ok_classes):
             return True
-        return self._learn_classes([value["label"]]) and classification.fast_multiclass(
+        return self._learn_classes([value["label"]], state) and classification.fast_multiclass(
             value, raw, state, self.ok_classes)
 
     def _fast_multilabel(self, value, raw, state) -> bool:
         if classification.fast_multilabel(value, raw, state, self.ok_classes):
             return True
-        return self._learn_classes(value["label"]) and classification.fast_multilabel(
+        return self._learn_classes(value["label"], state) and classification.fast_multilabel(
             value, raw, state, self.ok_classes)
 
     def check(self, value: dict, raw: bytes, state: dataset.DatasetState, out: list) -> None:
@@ -118,6 +125,7 @@ class RecordChecker:
             return
         url = image_url.check(value, out)
         target = state if url is not None else self.scratch
+        first = len(out)
         if task == "object-detection" or task == "instance-segmentation":
             kept = annotation.check_detection(value, out, target, self.segmentation, self.rcnn)
         elif task == "multiclass":
@@ -126,6 +134,14 @@ class RecordChecker:
             kept = classification.check_multilabel(value, out, target)
         else:
             kept = False
+        if url is None:
+            # AutoML skips the image for its image_url before reading the labels: a label problem that
+            # would fail the job cannot happen yet (it will once the URL is fixed).
+            for k in range(first, len(out)):
+                f = out[k]
+                if f[0].consequence is Consequence.FAILS_JOB:
+                    out[k] = (f[0], f[1], f[2] + " (not reached yet: AutoML skips this image for its image_url "
+                              "first)", Consequence.NONE)
         if url is not None:
             state.add_url(url)
             if kept:
@@ -171,7 +187,11 @@ class RecordChecker:
 
 def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecker, settings: Settings,
                  at_file_start: bool = True) -> tuple[list[Problem], dataset.DatasetState, int, int]:
-    """Check a run of lines; returns problems (numbered from 1), dataset state, lines and records."""
+    """Check a run of lines; returns problems (numbered from 1), dataset state, lines and records.
+
+    A finding is ``(rule, pointer, message)``, or ``(rule, pointer, message, consequence)`` when this
+    occurrence's consequence differs from the rule's (e.g. a crash masked by an earlier drop).
+    """
     state = dataset.DatasetState()
     problems: list[Problem] = []
     enabled = settings.enabled
@@ -180,6 +200,9 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
     columns: dict = {}
     records = 0
     line = 0
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    check = checker.check
 
     def report(rule, pointer, message, col=None):
         columns[len(out)] = col
@@ -191,26 +214,55 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
         if raw is None:
             records += 1
             out.append((syntax.LINE_TOO_LONG, "", f"line longer than {settings.max_line_bytes} bytes; not parsed"))
-        elif not raw.strip():
+        elif raw.isspace() or not raw:
             out.append((syntax.BLANK_LINE, "", "blank line (AutoML skips it)"))
         else:
             records += 1
             state.records += 1
-            value = parse_line(raw, report, bom_allowed=at_file_start and line == 1)
+            try:
+                value = loads(raw)
+                if type(value) is not dict:
+                    raise decode_error("not an object", "", 0)
+            except decode_error:
+                value = parse_line(raw, report, bom_allowed=at_file_start and line == 1)
             if value is not None:
                 state.line = line
-                checker.check(value, raw, state, out)
+                try:
+                    check(value, raw, state, out)
+                except (RecursionError, ValueError):
+                    _too_deep(value, out)
+                    columns.clear()
         if out:
             url = value.get("image_url") if value is not None else None
             if type(url) is not str:
                 url = None
-            for i, (rule, pointer, message) in enumerate(out):
+            for i, finding in enumerate(out):
+                rule = finding[0]
                 if rule.code in enabled:
-                    problems.append(Problem(path, line, pointer, rule.code, rule.name, severities[rule.code],
-                                            rule.consequence, message, columns.get(i), url))
+                    consequence = finding[3] if len(finding) > 3 else rule.consequence
+                    problems.append(Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code],
+                                            consequence, finding[2], columns.get(i), url))
             out.clear()
             columns.clear()
     return problems, state, line, records
+
+
+# Validators (jsonschema_rs stops at ~255 levels) and repr() recurse; real records are 5 levels deep.
+MAX_CHECKED_DEPTH = 64
+
+
+def _too_deep(value: dict, out: list) -> None:
+    """Replace the findings of a record whose check failed on its nesting; re-raise any other failure."""
+    depth = nesting_depth(value)
+    if depth <= MAX_CHECKED_DEPTH:
+        raise
+    out.clear()
+    out.append((syntax.NESTED_TOO_DEEPLY, "", f"the record is nested {depth} levels deep; not checked further"))
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group: the parent alone handles it (exit 130) and terminates the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _chunk_worker(args):
@@ -261,8 +313,8 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
     try:
         head_iter = iter_lines(stream, max_line_bytes=settings.max_line_bytes)
         try:
-            head = list(itertools.islice(head_iter, tasks.INFER_SAMPLE))
-        except (OSError, EOFError, ValueError) as exc:
+            head = _read_head(head_iter, settings.max_line_bytes)
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             raise SourceError(f"{display}: cannot read ({exc})") from None
         task = settings.task
         inferred = task == "auto"
@@ -270,7 +322,7 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
             task = _sample_task(head, settings.kind)
         result = FileResult(display, task, inferred, settings.kind, role=role)
         if settings.kind == "predictions" and _looks_like_document(head):
-            _lint_document(b"\n".join(itertools.chain(head, head_iter)), result, settings)
+            _lint_document(b"".join(itertools.chain(head, head_iter)), result, settings)
             for p in result.problems:
                 p.path = display
             _finish(result, settings, result.task, inferred)
@@ -279,13 +331,16 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
         size = _regular_size(path)
         if jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz"):
             stream.close()
-            _lint_parallel(path, size, jobs, task, settings, result)
+            try:
+                _lint_parallel(path, size, jobs, task, settings, result)
+            except OSError as exc:  # the file vanished or became unreadable while workers read it
+                raise SourceError(f"{display}: cannot read ({exc})") from None
         else:
             checker = RecordChecker(task, settings)
             lines = itertools.chain(head, head_iter)
             try:
                 problems, state, _, records = _check_lines(display, lines, checker, settings)
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt .gz data
                 raise SourceError(f"{display}: cannot read ({exc})") from None
             result.problems, result.state, result.records = problems, state, records
             result.image_refs = checker.image_refs
@@ -296,6 +351,18 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
         p.path = display
     _finish(result, settings, task, inferred)
     return result
+
+
+def _read_head(lines: Iterator, budget: int) -> list:
+    """The first lines, for task inference: at most INFER_SAMPLE lines and about ``budget`` bytes."""
+    head: list = []
+    size = 0
+    for raw in lines:
+        head.append(raw)
+        size += len(raw) if raw is not None else 0
+        if len(head) >= tasks.INFER_SAMPLE or size >= budget:
+            break
+    return head
 
 
 def _looks_like_document(head: list) -> bool:
@@ -331,7 +398,10 @@ def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
         if type(record) is not dict:
             found.append((syntax.NOT_AN_OBJECT, "", f"prediction {i} is not a JSON object"))
         else:
-            checker.check(record, b"", result.state, found)
+            try:
+                checker.check(record, b"", result.state, found)
+            except (RecursionError, ValueError):
+                _too_deep(record, found)
         out.extend((rule, prefix + pointer, message) for rule, pointer, message in found)
     result.records = len(records) or (1 if data.strip() else 0)
     for rule, pointer, message in out:
@@ -354,7 +424,7 @@ def _regular_size(path: str) -> int:
 def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, result: FileResult) -> None:
     ranges = _boundaries(path, size, jobs)
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(len(ranges)) as pool:
+    with ctx.Pool(len(ranges), initializer=_ignore_sigint) as pool:
         parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges])
     offset = 0
     state = dataset.DatasetState()

@@ -38,6 +38,8 @@ class Record:
 def open_source(path: str) -> BinaryIO:
     """Open a path, ``-`` (stdin) or a ``.gz`` file for binary reading."""
     if path == "-":
+        if sys.stdin is None:  # started with standard input closed (`<&-`)
+            raise SourceError("<stdin>: standard input is closed")
         return sys.stdin.buffer
     try:
         if os.path.isdir(path):
@@ -56,34 +58,31 @@ def open_source(path: str) -> BinaryIO:
 
 def iter_lines(stream: BinaryIO, start: int = 0, end: int | None = None,
                max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[bytes | None]:
-    """Yield each line without its line end; None for a line longer than ``max_line_bytes``.
+    """Yield each line, line end included (JSON parsers ignore it); None for a line over ``max_line_bytes``.
 
     With ``start``/``end`` (byte offsets of an uncompressed file already positioned at ``start``, which is
-    a line start), yields the lines that start before ``end``.
+    a line start), yields the lines that start before ``end``. Memory stays bounded by ``max_line_bytes``:
+    an over-long line is skipped in 1 MiB chunks, never read whole.
     """
     pos = start
     readline = stream.readline
-    limit = max_line_bytes + 2
+    limit = max_line_bytes + 2  # room for CRLF
     while end is None or pos < end:
         raw = readline(limit)
         if not raw:
             return
         pos += len(raw)
-        if len(raw) >= limit and not raw.endswith(b"\n"):
-            # Too long: skip the rest of the line in bounded chunks.
+        if len(raw) >= limit and raw[-1:] != b"\n":
             while True:
                 chunk = readline(1 << 20)
                 pos += len(chunk)
-                if not chunk or chunk.endswith(b"\n"):
+                if not chunk or chunk[-1:] == b"\n":
                     break
             yield None
-            continue
-        if raw.endswith(b"\n"):
-            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-        if len(raw) > max_line_bytes:
+        elif len(raw) > max_line_bytes and len(raw.rstrip(b"\r\n")) > max_line_bytes:
             yield None
-            continue
-        yield raw
+        else:
+            yield raw
 
 
 def parse_line(raw: bytes, report, bom_allowed: bool = False) -> dict | None:
@@ -121,9 +120,10 @@ def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report) -> dic
         return float(name.replace("Infinity", "inf"))
 
     decoder = json.JSONDecoder(parse_constant=on_constant)
+    start = len(text) - len(text.lstrip())
     try:
-        value, end = decoder.raw_decode(text, len(text) - len(text.lstrip()))
-    except (json.JSONDecodeError, RecursionError):
+        value, end = decoder.raw_decode(text, start)
+    except (ValueError, RecursionError):  # ValueError also covers integers of more than 4300 digits
         report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {exc.colno})", exc.colno)
         return None
     if constants:
@@ -131,12 +131,36 @@ def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report) -> dic
         report(syntax.NON_FINITE_NUMBER, "", f"{names} is not valid JSON; AutoML rejects the line", 1)
         return None
     rest = text[end:].strip()
+    column = exc.colno
     if rest:
-        report(syntax.TRAILING_DATA, "",
-               f"text after the JSON object at column {end + 1} is ignored by AutoML: {rest[:40]!r}", end + 1)
+        try:
+            orjson.loads(text[start:end])
+        except orjson.JSONDecodeError as inner:
+            exc, column, rest = inner, inner.colno + start, ""
+    if not rest:
+        # Python's json accepted what orjson refused (a lone surrogate, a number beyond float range, deep
+        # nesting): the line is not valid JSON, and its value could not be reported or checked safely.
+        report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {column})", column)
+        return None
+    report(syntax.TRAILING_DATA, "",
+           f"text after the JSON object at column {end + 1} is ignored by AutoML: {rest[:40]!r}", end + 1)
     if not isinstance(value, dict):
         return value  # reported as not-an-object by the caller
     return value
+
+
+def nesting_depth(value) -> int:
+    """How deeply arrays and objects nest in ``value`` (iterative: safe at any depth)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is dict:
+            node = node.values()
+        elif type(node) is not list:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node if type(child) is dict or type(child) is list)
+    return deepest
 
 
 def _orjson_reason(exc: orjson.JSONDecodeError) -> str:

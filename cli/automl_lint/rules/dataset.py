@@ -7,6 +7,8 @@ record is compact (two machine integers), so memory stays flat on files of milli
 from __future__ import annotations
 
 from array import array
+from itertools import compress
+from collections import Counter
 from dataclasses import dataclass, field
 
 from automl_lint.rules import rule
@@ -173,7 +175,7 @@ class DatasetState:
     objects: int = 0
     background_images: int = 0
     empty_label_lines: int = 0
-    classes: dict = field(default_factory=dict)        # class value -> count
+    classes: Counter = field(default_factory=Counter)  # class value -> count
     class_lines: dict = field(default_factory=dict)    # class value -> first line
     type_lines: dict = field(default_factory=dict)     # type name -> first line
     url_hashes: array = field(default_factory=lambda: array("q"))
@@ -189,6 +191,14 @@ class DatasetState:
         counts[key] = counts.get(key, 0) + 1
         if key not in self.class_lines:
             self.class_lines[key] = self.line
+        if t.__name__ not in self.type_lines:
+            self.type_lines[t.__name__] = self.line
+
+    def note_new_classes(self, t) -> None:
+        """Record where classes counted directly into ``classes`` were first seen."""
+        for key in self.classes:
+            if key not in self.class_lines:
+                self.class_lines[key] = self.line
         if t.__name__ not in self.type_lines:
             self.type_lines[t.__name__] = self.line
 
@@ -209,28 +219,25 @@ class DatasetState:
         for k, v in other.type_lines.items():
             self.type_lines.setdefault(k, v + line_offset)
         self.url_hashes.extend(other.url_hashes)
-        self.url_lines.extend(array("q", (ln + line_offset for ln in other.url_lines)))
+        if line_offset:
+            self.url_lines.extend(array("q", (ln + line_offset for ln in other.url_lines)))
+        else:
+            self.url_lines.extend(other.url_lines)
 
     def class_counts(self) -> dict:
         """Class -> count, with the display name of each class."""
-        return {(k[1] if type(k) is tuple else k): v for k, v in self.classes.items()}
+        return {(k[1] if type(k) is tuple else k): v for k, v in self.classes.items() if v > 0}
 
 
 def duplicate_groups(hashes: array, lines: array) -> list[list[int]]:
     """Groups of line numbers sharing one URL hash, in order of first line."""
-    order = sorted(range(len(hashes)), key=hashes.__getitem__)
-    groups = []
-    i, n = 0, len(order)
-    while i < n:
-        j = i + 1
-        h = hashes[order[i]]
-        while j < n and hashes[order[j]] == h:
-            j += 1
-        if j - i > 1:
-            groups.append(sorted(lines[k] for k in order[i:j]))
-        i = j
-    groups.sort()
-    return groups
+    if len(set(hashes)) == len(hashes):  # the common case, decided at C speed
+        return []
+    repeated = {h for h, n in Counter(hashes).items() if n > 1}
+    groups: dict[int, list[int]] = {}
+    for h, line in compress(zip(hashes, lines), map(repeated.__contains__, hashes)):
+        groups.setdefault(h, []).append(line)
+    return sorted(sorted(g) for g in groups.values())
 
 
 def _lines(lines: list[int], limit: int = 5) -> str:
@@ -248,7 +255,7 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
     elif not classification and state.kept and not state.objects:
         out.append((NO_OBJECTS, f"all {state.kept} usable images are background images (no valid object); the job "
                     "fails with 'No objects in dataset'"))
-    types = sorted(state.type_lines)
+    types = sorted({(k[0] if type(k) is tuple else "str") for k, v in state.classes.items() if v > 0})
     if len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification):
         where = ", ".join(f"{t} (first on line {state.type_lines[t]})" for t in types)
         out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails"))
@@ -301,7 +308,8 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
 def check_pair(train: DatasetState, valid: DatasetState, task: str, settings) -> list:
     """Findings about a training/validation pair (reported on the validation file)."""
     out: list = []
-    tc, vc = set(train.classes), set(valid.classes)
+    tc = {k for k, v in train.classes.items() if v > 0}
+    vc = {k for k, v in valid.classes.items() if v > 0}
     only_t = sorted(map(str, tc - vc))
     only_v = sorted(map(str, vc - tc))
     if only_t or only_v:

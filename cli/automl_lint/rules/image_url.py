@@ -84,6 +84,13 @@ _LONG_FORM = re.compile(
     r"^subscriptions/[^/]+/resource[gG]roups/[^/]+/"
     r"(?:providers/Microsoft\.MachineLearningServices/)?workspaces/[^/]+/datastores/([^/]+)/paths/(.*)$"
 )
+_SEGMENT = r"[^/?%\\\s][^/?%\\]*"
+# One match for the two forms AutoML resolves as written: no empty segment, query, escape or backslash.
+_PLAIN = re.compile(
+    rf"(?:AmlDatastore://{_SEGMENT}|azureml://subscriptions/{_SEGMENT}/resource[gG]roups/{_SEGMENT}/"
+    rf"(?:providers/Microsoft\.MachineLearningServices/)?workspaces/{_SEGMENT}/datastores/{_SEGMENT}/paths)"
+    rf"(?:/{_SEGMENT})+"
+)
 _URL_SCHEMES = {"http", "https", "wasb", "wasbs", "abfs", "abfss", "adl", "file"}
 
 
@@ -111,14 +118,30 @@ def resolve(url: str) -> tuple[str, str] | None:
 
 def is_plain(url: str) -> bool:
     """True for the two resolvable forms with nothing to normalise (the common case, checked first)."""
-    if url.startswith("AmlDatastore://"):
-        rest = url[15:]
-        slash = rest.find("/")
-        return (0 < slash < len(rest) - 1 and "//" not in rest and "?" not in rest and "%" not in rest
-                and "\\" not in rest and rest[-1] != "/" and url == url.strip())
-    return (url.startswith("azureml://subscriptions/") and _LONG_FORM.match(url[10:]) is not None
-            and "\\" not in url and "//" not in url[10:] and "?" not in url and "%" not in url
-            and not url.endswith("/") and url == url.strip())
+    return _PLAIN.fullmatch(url) is not None and not url[-1].isspace()
+
+
+class PlainUrls:
+    """:func:`is_plain`, memoised by folder: the images of a dataset share a handful of folders."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.folders: set[str] = set()
+        self.last = "\0"  # the folder (with its final '/') of the last plain URL
+        self.limit = limit
+
+    def __call__(self, url: str) -> bool:
+        if url.startswith(self.last):
+            name = url[len(self.last):]
+        else:
+            folder, _, name = url.rpartition("/")
+            if folder not in self.folders:
+                if not is_plain(url):
+                    return False
+                if len(self.folders) < self.limit:
+                    self.folders.add(folder)
+            self.last = folder + "/"
+        return (name != "" and "/" not in name and "?" not in name and "%" not in name and "\\" not in name
+                and not name[0].isspace() and not name[-1].isspace())
 
 
 def check(record: dict, out: list) -> str | None:
