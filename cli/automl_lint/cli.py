@@ -23,6 +23,7 @@ from automl_lint.reader import SourceError
 from automl_lint.reporters import FORMATS
 from automl_lint.rules import REGISTRY, all_rules, lookup
 from automl_lint.settings import MODELS, Settings
+from automl_lint.verdict import worst_severity_rank
 
 
 class UsageFailure(Exception):
@@ -79,6 +80,8 @@ def lint(
     min_images: int = typer.Option(10, "--min-images", min=0, help="AML608 threshold."),
     min_class_examples: int = typer.Option(5, "--min-class-examples", min=0, help="AML609 threshold."),
     max_imbalance_ratio: float = typer.Option(20.0, "--max-imbalance-ratio", min=1.0, help="AML610 threshold."),
+    max_problems: int = typer.Option(50_000, "--max-problems", min=0,
+                                     help="Findings listed per file; more are counted, not listed (0: no limit)."),
     max_line_bytes: int = typer.Option(64 * 1024 * 1024, "--max-line-bytes", min=1,
                                        help="Longer lines are reported (AML011) and skipped."),
     print_schema: Optional[str] = typer.Option(None, "--print-schema", metavar="TASK",
@@ -130,7 +133,8 @@ def lint(
     settings = Settings(
         task=t, kind=kind.value, model=model.value, jobs=jobs, min_images=min_images,
         min_class_examples=min_class_examples, max_imbalance_ratio=max_imbalance_ratio,
-        max_line_bytes=max_line_bytes, select=_codes(select), ignore=_codes(ignore), fail_on=fail_on.value,
+        max_line_bytes=max_line_bytes, max_problems=max_problems, select=_codes(select), ignore=_codes(ignore),
+        fail_on=fail_on.value,
     )
     settings, config_file = _with_config(ctx, settings, config_path, isolated)
     if show_settings:
@@ -164,6 +168,7 @@ def lint(
                 if train.kind != "mltable":
                     lint_pair(train, valid, settings)
         results.extend(valids)
+    _printable_paths(results)
     if settings.images:
         from automl_lint.images.check import check_images
         from automl_lint.images.storage import StorageUnavailable
@@ -202,8 +207,17 @@ def lint(
     if exit_zero:
         return 0
     threshold = Severity(settings.fail_on).rank
-    failing = any(p.severity.rank >= threshold for r in results for p in r.problems)
+    failing = any(worst_severity_rank(r) >= threshold for r in results)
     return 1 if failing else 0
+
+
+def _printable_paths(results: list[FileResult]) -> None:
+    """File names that are not UTF-8 (surrogate escapes) shown as ``\\xe9``: JSON and UTF-8 output cannot hold them."""
+    for r in results:
+        if not r.path.isascii():
+            r.path = os.fsencode(r.path).decode("utf-8", "backslashreplace")
+            for p in r.problems:
+                p.path = r.path
 
 
 def _image_settings(settings: Settings, images, roots, datastores, maps, cache) -> None:
@@ -292,11 +306,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("out of memory")
     except RecursionError:
         return _fail("input nested too deeply")
+    except Exception as exc:  # a bug must still end in one line and exit 2, never a traceback in CI
+        return _fail(f"internal error ({type(exc).__name__}: {exc}); please report it with the input")
 
 
 def _fail(message: str) -> int:
     message = " ".join(message.split())
-    sys.stderr.write(f"automl-lint: error: {message}\n")
+    if sys.stderr is not None:  # None when started with stderr closed
+        sys.stderr.write(f"automl-lint: error: {message}\n")
     return 2
 
 
@@ -310,4 +327,8 @@ def _silence_stdout() -> None:
 
 
 def run() -> None:
+    # Never fail on printing a character the terminal's encoding lacks.
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     sys.exit(main())

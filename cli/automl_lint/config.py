@@ -207,6 +207,7 @@ _KEYS = {
     "min-class-examples": ("min_class_examples", _number(int, 0)),
     "max-imbalance-ratio": ("max_imbalance_ratio", _number(float, 1.0)),
     "max-line-bytes": ("max_line_bytes", _number(int, 1)),
+    "max-problems": ("max_problems", _number(int, 0)),
     "severity": ("severity", _severity),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "tasks": ("task_patterns", _task_patterns),

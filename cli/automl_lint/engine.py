@@ -31,6 +31,7 @@ from automl_lint.reader import (
 )
 from automl_lint.rules import annotation, classification, dataset, image_url, schema, syntax
 from automl_lint.settings import Settings
+from automl_lint.verdict import Omitted
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 # Integers of 20+ digits (or 19 from about 9.23e18) do not fit in int64; orjson reads them as floats.
@@ -49,6 +50,8 @@ class FileResult:
     role: str = "training"
     # (line, image_url, image_details, box sizes) of every kept record, only with --images.
     image_refs: list | None = None
+    # Findings of lines past --max-problems: counted, not kept.
+    omitted: Omitted | None = None
 
 
 class RecordChecker:
@@ -203,6 +206,8 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
     check = checker.check
+    cap = settings.max_problems
+    omitted = Omitted()
 
     def report(rule, pointer, message, col=None):
         columns[len(out)] = col
@@ -233,6 +238,12 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                     _too_deep(value, out)
                     columns.clear()
         if out:
+            if cap and len(problems) >= cap:
+                omitted.add_line(line, [(severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence)
+                                        for f in out if f[0].code in enabled])
+                out.clear()
+                columns.clear()
+                continue
             url = value.get("image_url") if value is not None else None
             if type(url) is not str:
                 url = None
@@ -244,7 +255,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                                             consequence, finding[2], columns.get(i), url))
             out.clear()
             columns.clear()
-    return problems, state, line, records
+    return problems, state, line, records, omitted
 
 
 # Validators (jsonschema_rs stops at ~255 levels) and repr() recurse; real records are 5 levels deep.
@@ -339,7 +350,8 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
             checker = RecordChecker(task, settings)
             lines = itertools.chain(head, head_iter)
             try:
-                problems, state, _, records = _check_lines(display, lines, checker, settings)
+                problems, state, _, records, omitted = _check_lines(display, lines, checker, settings)
+                result.omitted = omitted if omitted.lines else None
             except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt .gz data
                 raise SourceError(f"{display}: cannot read ({exc})") from None
             result.problems, result.state, result.records = problems, state, records
@@ -429,22 +441,41 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     offset = 0
     state = dataset.DatasetState()
     problems: list[Problem] = []
-    for chunk_problems, chunk_state, nlines, records, refs in parts:
+    omitted = Omitted()
+    cap = settings.max_problems
+    for chunk_problems, chunk_state, nlines, records, chunk_omitted, refs in parts:
         if offset:
             for p in chunk_problems:
                 p.line += offset
+        if cap and len(problems) + len(chunk_problems) > cap:
+            # Apply the limit as --jobs 1 would: whole lines, in file order.
+            for line, group in itertools.groupby(chunk_problems, key=lambda p: p.line):
+                group = list(group)
+                if len(problems) >= cap:
+                    omitted.add_line(line, [(p.severity, p.consequence) for p in group])
+                else:
+                    problems.extend(group)
+            chunk_problems = []
+        omitted.merge(chunk_omitted, offset)
         if refs is not None:
             result.image_refs = (result.image_refs or []) + [(ln + offset, *rest) for ln, *rest in refs]
         problems.extend(chunk_problems)
         state.merge(chunk_state, offset)
         result.records += records
         offset += nlines
-    # A BOM is only meaningful at the start of the file; workers other than the first never see line 1.
     result.problems, result.state = problems, state
+    result.omitted = omitted if omitted.lines else None
 
 
 def _finish(result: FileResult, settings: Settings, task: str | None, inferred: bool) -> None:
     findings: list = []
+    if result.omitted is not None:
+        from automl_lint.rules.tool import FINDINGS_NOT_LISTED
+
+        o = result.omitted
+        findings.append((FINDINGS_NOT_LISTED, f"{o.problems} more finding(s) on {o.lines} line(s) from line "
+                         f"{o.first_line} on are counted in the summary but not listed (--max-problems "
+                         f"{settings.max_problems})"))
     if result.records == 0:
         findings.append((syntax.EMPTY_FILE, "the file has no records"))
     elif task is None and settings.kind == "training":

@@ -24,6 +24,7 @@ class Settings:
     min_class_examples: int = 5
     max_imbalance_ratio: float = 20.0
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_problems: int = 50_000  # per file; 0: no limit
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)

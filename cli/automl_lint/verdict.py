@@ -2,8 +2,69 @@
 
 from __future__ import annotations
 
-from automl_lint.engine import FileResult
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from automl_lint.engine import FileResult
 from automl_lint.problem import Consequence, Severity
+
+
+class Omitted:
+    """Exact tally of the findings of lines past the ``--max-problems`` limit, which are not kept."""
+
+    __slots__ = ("errors", "warnings", "infos", "fails_job", "images_dropped", "annotations_dropped",
+                 "values_altered", "lines", "first_line")
+
+    def __init__(self) -> None:
+        self.errors = self.warnings = self.infos = 0
+        self.images_dropped = self.annotations_dropped = self.values_altered = self.lines = 0
+        self.fails_job = False
+        self.first_line: int | None = None
+
+    @property
+    def problems(self) -> int:
+        return self.errors + self.warnings + self.infos
+
+    def add_line(self, line: int | None, findings) -> None:
+        """``findings``: (severity, consequence) pairs of one line."""
+        worst = Consequence.NONE
+        for severity, consequence in findings:
+            if severity is Severity.ERROR:
+                self.errors += 1
+            elif severity is Severity.WARNING:
+                self.warnings += 1
+            else:
+                self.infos += 1
+            if consequence is Consequence.FAILS_JOB:
+                self.fails_job = True
+            elif consequence is Consequence.DROPS_ANNOTATION:
+                self.annotations_dropped += 1
+            elif consequence is Consequence.ALTERS_VALUE:
+                self.values_altered += 1
+            if consequence.rank > worst.rank:
+                worst = consequence
+        if worst is Consequence.DROPS_IMAGE:
+            self.images_dropped += 1
+        self.lines += 1
+        if self.first_line is None:
+            self.first_line = line
+
+    def merge(self, other: "Omitted", line_offset: int) -> None:
+        for name in ("errors", "warnings", "infos", "images_dropped", "annotations_dropped", "values_altered",
+                     "lines"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.fails_job = self.fails_job or other.fails_job
+        if self.first_line is None and other.first_line is not None:
+            self.first_line = other.first_line + line_offset
+
+
+def worst_severity_rank(result: FileResult) -> int:
+    """Rank of the most severe finding of a file, counting findings past the limit."""
+    ranks = [p.severity.rank for p in result.problems]
+    o = result.omitted
+    if o is not None:
+        ranks += [r for r, n in ((3, o.errors), (2, o.warnings), (1, o.infos)) if n]
+    return max(ranks, default=0)
 
 
 def file_summary(result: FileResult) -> dict:
@@ -25,6 +86,17 @@ def file_summary(result: FileResult) -> dict:
             if prev is None or c.rank > prev.rank:
                 line_worst[p.line] = c
     images_dropped = sum(1 for c in line_worst.values() if c is Consequence.DROPS_IMAGE)
+    lines_with_problems = len(line_worst)
+    o = result.omitted
+    if o is not None:
+        by_severity["error"] += o.errors
+        by_severity["warning"] += o.warnings
+        by_severity["info"] += o.infos
+        fails = fails or o.fails_job
+        images_dropped += o.images_dropped
+        annotations_dropped += o.annotations_dropped
+        values_altered += o.values_altered
+        lines_with_problems += o.lines
     return {
         "records": result.records,
         "problems": sum(by_severity.values()),
@@ -36,7 +108,7 @@ def file_summary(result: FileResult) -> dict:
             "images_dropped": images_dropped,
             "annotations_dropped": annotations_dropped,
             "values_altered": values_altered,
-            "lines_used_as_written": result.records - len(line_worst),
+            "lines_used_as_written": max(0, result.records - lines_with_problems),
         },
     }
 

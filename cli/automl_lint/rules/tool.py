@@ -16,3 +16,15 @@ BASELINE_STALE_ENTRY = rule(
     fix="Rewrite the baseline with `automl-lint --write-baseline baseline.json ...` (review the diff).",
     family=F,
 )
+FINDINGS_NOT_LISTED = rule(
+    "AML902", "findings-not-listed", "info", "none",
+    "More findings than `--max-problems` in one file: the rest are counted, not listed.",
+    what="Reports, once per file, how many findings past the `--max-problems` limit (default 50,000 per file) "
+    "were counted in the summary and the exit code but not listed.",
+    why="Keeps memory and report size bounded on files where most lines are broken; the summary and AutoML's "
+    "verdict stay exact.",
+    example="A 1,000,000-line file whose coordinates are all in pixels.",
+    fix="Fix the most frequent problem first (`--statistics` lists the rules), or raise `--max-problems` "
+    "(0 lists everything).",
+    family=F,
+)
