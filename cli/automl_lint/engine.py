@@ -220,7 +220,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             records += 1
             out.append((syntax.LINE_TOO_LONG, "", f"line longer than {settings.max_line_bytes} bytes; not parsed"))
         elif raw.isspace() or not raw:
-            out.append((syntax.BLANK_LINE, "", "blank line (AutoML skips it)"))
+            out.append((syntax.BLANK_LINE, "", "blank line: AutoML's reader skips it (no image is lost)"))
         else:
             records += 1
             state.records += 1
@@ -239,7 +239,8 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                     columns.clear()
         if out:
             if cap and len(problems) >= cap:
-                omitted.add_line(line, [(severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence)
+                omitted.add_line(line, [(severities[f[0].code], Consequence.NONE if f[0] is syntax.BLANK_LINE
+                                         else f[3] if len(f) > 3 else f[0].consequence)
                                         for f in out if f[0].code in enabled])
                 out.clear()
                 columns.clear()

@@ -58,6 +58,9 @@ class Omitted:
             self.first_line = other.first_line + line_offset
 
 
+BLANK_LINE_CODE = "AML007"
+
+
 def worst_severity_rank(result: FileResult) -> int:
     """Rank of the most severe finding of a file, counting findings past the limit."""
     ranks = [p.severity.rank for p in result.problems]
@@ -81,7 +84,7 @@ def file_summary(result: FileResult) -> dict:
             annotations_dropped += 1
         elif c is Consequence.ALTERS_VALUE:
             values_altered += 1
-        if p.line is not None:
+        if p.line is not None and p.code != BLANK_LINE_CODE:  # a skipped blank line holds no image
             prev = line_worst.get(p.line)
             if prev is None or c.rank > prev.rank:
                 line_worst[p.line] = c

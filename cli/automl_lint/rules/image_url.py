@@ -182,7 +182,7 @@ def _check_slow(url: str, out: list) -> str | None:
         out.append((URL_HTTP, p, f"image_url uses {scheme}://: downloaded in the default mode, but a job with "
                     "stream_image_files=True fails ('Streaming images is only supported if all image files "
                     "are contained in an AML datastore')"))
-        return None
+        return url  # AutoML downloads it and reads the labels
     if scheme == "AmlDatastore":
         if rest.startswith("/"):
             out.append((URL_UNRESOLVABLE, p, f"image_url {url!r} has ':///' (empty datastore name); AutoML "

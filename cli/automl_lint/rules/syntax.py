@@ -66,10 +66,12 @@ BOM = rule(
     family=F,
 )
 BLANK_LINE = rule(
-    "AML007", "blank-line", "info", "none",
-    "The line is empty or only whitespace.",
-    what="Reports empty lines (CRLF line ends and a missing final newline are fine and not reported).",
-    why="AutoML skips them, but they usually betray a broken concatenation or an editor accident.",
+    "AML007", "blank-line", "info", "drops-image",
+    "The line is empty or only whitespace: AutoML's reader skips it.",
+    what="Reports empty lines (CRLF line ends and a missing final newline are fine and not reported). The "
+    "consequence is that of a skipped line; no image is lost, and the summary does not count it as one.",
+    why="AutoML's reader skips the line, but it usually betrays a broken concatenation or an editor accident "
+    "(and strict JSON Lines readers reject it).",
     example="Two records separated by an empty line.",
     fix="Remove the empty line.",
     family=F,
