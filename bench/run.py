@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -194,24 +195,33 @@ def run_measured(cmd: list[str], sample_tree: bool = False, env=None, cwd=None) 
     try:
         launcher = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER_CODE, json.dumps(cmd), errpath],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
-                                    env=env, cwd=cwd)
-        first = launcher.stdout.readline()
-        th = None
-        if sample_tree and first.strip().isdigit():
-            child = int(first)
+                                    env=env, cwd=cwd, start_new_session=True)
+        try:
+            first = launcher.stdout.readline()
+            th = None
+            if sample_tree and first.strip().isdigit():
+                child = int(first)
 
-            def sampler():
-                while not stop.is_set():
-                    try:
-                        peak[0] = max(peak[0], _proc_tree_rss_kb(child, page_kb))
-                    except Exception:
-                        pass
-                    stop.wait(0.05)
-            th = threading.Thread(target=sampler, daemon=True)
-            th.start()
-        rest = launcher.stdout.read()
-        launcher.wait()
-        stop.set()
+                def sampler():
+                    while not stop.is_set():
+                        try:
+                            peak[0] = max(peak[0], _proc_tree_rss_kb(child, page_kb))
+                        except Exception:
+                            pass
+                        stop.wait(0.05)
+                th = threading.Thread(target=sampler, daemon=True)
+                th.start()
+            rest = launcher.stdout.read()
+            launcher.wait()
+        except BaseException:  # Ctrl-C / SIGTERM: do not leave the measured processes running
+            try:
+                os.killpg(launcher.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            launcher.wait()
+            raise
+        finally:
+            stop.set()
         if th:
             th.join()
         with open(errpath, "rb") as f:
@@ -420,6 +430,21 @@ def machine_info(python: str) -> dict:
     return info
 
 
+def cpu_busy_cores(interval: float = 1.0):
+    """Cores' worth of CPU used by other processes over ``interval`` s (from /proc/stat)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    try:
+        t0, i0 = snap()
+        time.sleep(interval)
+        t1, i1 = snap()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (1 - (i1 - i0) / max(1, t1 - t0)) * (os.cpu_count() or 1)
+
+
 def fmt_int(n: float) -> str:
     return f"{n:,.0f}"
 
@@ -437,7 +462,7 @@ def render(rows: list[Row], naive_lps: dict, growth: list[dict], info: dict, a) 
       f"{info.get('ram_gb', '?')} GB RAM, {info.get('kernel', '')}; Python {info.get('python', '?')}, "
       f"orjson {info.get('orjson', '?')}, jsonschema {info.get('jsonschema', '?')}, "
       f"automl-lint {info.get('automl_lint', '-')}; commit {info.get('commit', '-')}; "
-      f"{info['date']}; load average at start {info.get('loadavg', '?')}; seed {a.seed}; "
+      f"{info['date']}; load average {info.get('loadavg', '?')}, busy cores just before the run {info.get('busy_cores_at_start', '?')}; seed {a.seed}; "
       f"median of {a.repeat} run(s).\n")
     w("| scenario | approach | lines | seconds | lines/s | MB/s | x floor | speed-up over naive | peak RSS MB |")
     w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -576,6 +601,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if a.repeat < 1:
         p.error("--repeat must be >= 1")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so run_measured cleans up
 
     scale = 10 if a.quick else 1
     all_sc = scenarios(scale)
@@ -608,9 +634,12 @@ def main(argv=None) -> int:
         bench.check_linter()
 
     info = machine_info(a.python)
-    if os.getloadavg()[0] > 0.5:
-        log(f"WARNING: load average is {info.get('loadavg')}: other processes are running, "
-            "timings will be noisy.")
+    busy = cpu_busy_cores()
+    if busy is not None:
+        info["busy_cores_at_start"] = round(busy, 2)
+        if busy > 0.3:
+            log(f"WARNING: {busy:.1f} CPU cores were busy with other processes just before the run: "
+                "timings will be noisy.")
     rows: list[Row] = []
     t0 = time.perf_counter()
     for sc in selected:

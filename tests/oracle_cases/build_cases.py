@@ -360,7 +360,8 @@ def build_od():
 
 
 def common_small_od(t, A):
-    f = new(t + '_intlabels', 'int class labels only: crash R-CNN ("--bg--" sort), fine for yolov5/retinanet')
+    f = new(t + '_intlabels', 'int class labels only: crash R-CNN ("--bg--" sort)' +
+            (', fine for yolov5/retinanet' if t == 'od' else ' (Mask R-CNN is the only IS model)'))
     f.add('int class 0', [A(0)]).add('int class 1', [A(1)]).add('int class 2', [A(2)])
     f.add('two int classes', [A(1), A(2)]).add('background', [])
 
@@ -393,6 +394,10 @@ def common_small_od(t, A):
     f.add('isCrowd [1] (unhashable)', [A('dog', isCrowd=[1])])
     f.add('polygon is a non-empty dict (KeyError 0)', [A('cat', polygon={'0': [0.1, 0.1, 0.5, 0.1, 0.5, 0.5]})])
     f.add('clean line', [A('dog')])
+    f.add('isCrowd [] on a line whose image_url is invalid (existence check comes first: dropped, no crash)',
+          [A('cat', isCrowd=[])], url='images/{t}_case_{n}.jpg')
+    f.add('int class label on a line whose image_url is invalid (dropped before classes are collected)',
+          [A(7)], url='AMLDATASTORE://ds/{t}/case_{n}.jpg')
 
     f = new(t + '_bgsort', 'class names that sort before "--bg--" (R-CNN background index 0)')
     for c in ['cat', ' cat', '', '-', '--a', '--bg--', '!x', '+x', '-a', '--bg', '--bg--x', 'Zebra', '0']:
