@@ -126,3 +126,15 @@ def test_polygon_extents_count_as_boxes():
 def test_probe_reports_exif_orientation_and_format():
     p = probe_bytes((IMAGES / "img" / "rotated.jpg").read_bytes(), full=True)
     assert (p.format, p.width, p.height, p.orientation, p.error) == ("JPEG", 64, 48, 6, None)
+
+
+def test_image_options_can_live_in_the_configuration(run_json, tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    shutil.copytree(IMAGES, project / "imgs")
+    (project / "automl-lint.toml").write_text(
+        'images = "full"\nimage-root = ["imgs"]\nimage-cache = ".cache"\n')
+    monkeypatch.chdir(project)
+    rc, doc = run_json(project / "imgs" / "train.jsonl")
+    assert rc == 1
+    assert _image_codes(doc) == EXPECTED_FULL
+    assert (project / ".cache").is_dir()  # relative to the configuration file

@@ -221,6 +221,7 @@ def _printable_paths(results: list[FileResult]) -> None:
 
 
 def _image_settings(settings: Settings, images, roots, datastores, maps, cache) -> None:
+    images = images or settings.images  # the configuration may turn image checks on
     if images is None:
         return
     from automl_lint.images.locate import parse_mapping

@@ -107,6 +107,37 @@ def load(path: str | None = None, *, isolated: bool = False, start: str | None =
     return Config(os.path.abspath(path), parse(table, f"{path}: {where}", os.path.dirname(os.path.abspath(path))))
 
 
+def _images(value, where) -> str | None:
+    if value is False:
+        return None
+    if value is True:
+        return "header"
+    return _string(("header", "full"))(value, where)
+
+
+def _string_list(value, where) -> list[str]:
+    if type(value) is str:
+        value = [value]
+    if type(value) is not list or not all(type(v) is str for v in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    return value
+
+
+def _string_table(value, where) -> dict[str, str]:
+    table = _table(value, where)
+    for k, v in table.items():
+        if type(v) is not str:
+            raise ConfigError(f"{where} {k!r}: expected a string, got {v!r}")
+    return dict(table)
+
+
+def _local(location: str, root: str) -> str:
+    """Local folders in the configuration are relative to the file; URLs are kept as they are."""
+    if "://" in location or os.path.isabs(location):
+        return location
+    return os.path.normpath(os.path.join(root, location))
+
+
 def parse(table: dict, where: str, root: str) -> dict:
     values: dict = {}
     for key, value in table.items():
@@ -117,6 +148,13 @@ def parse(table: dict, where: str, root: str) -> dict:
         values[field_name] = convert(value, f"{where} {key}")
     if "task_patterns" in values or "per_file_ignores" in values:
         values["config_root"] = root
+    if "image_root" in values:
+        values["image_root"] = [_local(r, root) for r in values["image_root"]]
+    for key in ("datastores", "image_maps"):
+        if key in values:
+            values[key] = {k: _local(v, root) for k, v in values[key].items()}
+    if values.get("image_cache"):
+        values["image_cache"] = _local(values["image_cache"], root)
     return values
 
 
@@ -211,4 +249,9 @@ _KEYS = {
     "severity": ("severity", _severity),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "tasks": ("task_patterns", _task_patterns),
+    "images": ("images", _images),
+    "image-root": ("image_root", _string_list),
+    "datastores": ("datastores", _string_table),
+    "maps": ("image_maps", _string_table),
+    "image-cache": ("image_cache", _string()),
 }
