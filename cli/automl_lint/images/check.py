@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from automl_lint.images.cache import ProbeCache
 from automl_lint.images.locate import Locator
-from automl_lint.images.probe import MISSING, Probe, probe_bytes
-from automl_lint.images.storage import Storage, StorageUnavailable
+from automl_lint.images.probe import MISSING, Probe, probe_bytes, unreadable
+from automl_lint.images.storage import ImageUnreadable, Storage, StorageUnavailable
 from automl_lint.problem import Problem
 from automl_lint.rules import images as R
 
@@ -38,7 +38,7 @@ def check_images(results: list, settings, progress: bool | None = None) -> None:
         cache.close()
     training_digests: dict[str, tuple[str, str, int]] = {}
     for r in files:
-        _check_file(r, where, found, settings)
+        _check_file(r, where, found, settings, locator.outside)
         if r.role == "training":
             for line, url, *_ in r.image_refs:
                 probe = _chosen(where[url], found)[1]
@@ -52,10 +52,16 @@ def check_images(results: list, settings, progress: bool | None = None) -> None:
 def _probe_all(locations: list[str], storage: Storage, cache: ProbeCache, full: bool, jobs: int,
                progress: bool | None) -> dict[str, Probe]:
     def stat(location):
-        return location, storage.stat(location)
+        try:
+            return location, storage.stat(location)
+        except ImageUnreadable as exc:
+            return location, str(exc)
 
     def probe(location, data_version):
-        return location, probe_bytes(storage.read(location), full), data_version
+        try:
+            return location, probe_bytes(storage.read(location, data_version[0]), full), data_version
+        except ImageUnreadable as exc:
+            return location, unreadable(str(exc)), None
 
     results: dict[str, Probe] = {}
     workers = max(2, min(32, (jobs or os.cpu_count() or 1) * 4))
@@ -64,8 +70,8 @@ def _probe_all(locations: list[str], storage: Storage, cache: ProbeCache, full: 
         with ThreadPoolExecutor(workers) as pool, _Progress(show, len(locations)) as bar:
             todo = []
             for location, st in pool.map(stat, locations):
-                if st is None:
-                    results[location] = MISSING
+                if st is None or type(st) is str:
+                    results[location] = MISSING if st is None else unreadable(st)
                     bar.advance()
                     continue
                 hit = cache.get(location, st[0], st[1], full)
@@ -76,7 +82,8 @@ def _probe_all(locations: list[str], storage: Storage, cache: ProbeCache, full: 
                     todo.append((location, st))
             for location, p, st in pool.map(lambda item: probe(*item), todo):
                 results[location] = p
-                cache.put(location, st[0], st[1], p)
+                if st is not None:
+                    cache.put(location, st[0], st[1], p)
                 bar.advance()
     except StorageUnavailable:
         raise
@@ -100,13 +107,16 @@ def _emit(r, line: int, url: str, findings: list, settings) -> None:
                                       rule.consequence, message, None, url))
 
 
-def _check_file(r, where, found, settings) -> None:
+def _check_file(r, where, found, settings, outside: dict[str, str]) -> None:
     seen: dict[str, tuple[str, int]] = {}
     for ref in r.image_refs:
         line, url = ref[0], ref[1]
         location, probe = _chosen(where[url], found)
         out: list = []
-        if probe is None:
+        if url in outside:
+            out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {outside[url]} ('..' or a symbolic link "
+                        "pointing out); automl-lint did not read it"))
+        elif probe is None:
             out.append((R.NOT_LOCATED, "/image_url", "no --image-root, --datastore or --map covers this image_url; "
                         "the image was not checked"))
         else:

@@ -43,26 +43,49 @@ def _join(location: str, tail: str) -> str:
     return os.path.join(location, *tail.split("/"))
 
 
+def inside(location: str, tail: str) -> bool:
+    """Whether ``tail`` joined to ``location`` stays inside it: no ``..`` climbing out, no symlink leading out."""
+    if "\0" in tail or ".." in tail.split("/"):
+        return False
+    if "://" in location:
+        return True
+    root = os.path.realpath(location)
+    real = os.path.realpath(_join(location, tail))  # follows links; a link loop stays where it is
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
 class Locator:
     def __init__(self, image_root: list[str], datastores: dict[str, str], maps: dict[str, str]) -> None:
         self.roots = list(image_root)
         self.datastores = dict(datastores)
         # Longest prefix first.
         self.maps = sorted(maps.items(), key=lambda kv: len(kv[0]), reverse=True)
+        self.outside: dict[str, str] = {}  # image_url -> the location it would escape
 
     def locate(self, url: str) -> list[str]:
-        """Candidate locations in order of preference (the first that exists is the image); [] if unmapped."""
+        """Candidate locations in order of preference (the first that exists is the image); [] if unmapped.
+
+        An ``image_url`` any of whose candidates leaves its location gets none and is noted in ``outside``.
+        """
+        pairs = self._pairs(url)
+        for location, tail in pairs:
+            if not inside(location, tail):
+                self.outside[url] = location
+                return []
+        return [_join(location, tail) for location, tail in pairs]
+
+    def _pairs(self, url: str) -> list[tuple[str, str]]:
         for prefix, location in self.maps:
             if url.startswith(prefix):
-                return [_join(location, _tail(url[len(prefix):]))]
+                return [(location, _tail(url[len(prefix):]))]
         resolved = resolve(url)
         if resolved is None:
             return []
         datastore, path = resolved
         if datastore in self.datastores:
-            return [_join(self.datastores[datastore], path)]
+            return [(self.datastores[datastore], path)]
         out = []
         for root in self.roots:
-            out.append(_join(root, f"{datastore}/{path}"))
-            out.append(_join(root, path))
+            out.append((root, f"{datastore}/{path}"))
+            out.append((root, path))
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import warnings
 from dataclasses import asdict, dataclass
 
@@ -33,6 +34,7 @@ class Probe:
     pixels: int | None = None      # set when Pillow refuses the image as a decompression bomb
     error: str | None = None       # why the image cannot be decoded
     full: bool = False             # pixels were decoded
+    unreadable: str | None = None  # why the bytes could not be read (never cached)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -43,6 +45,13 @@ class Probe:
 
 
 MISSING = Probe(exists=False)
+# Decoding a large image takes up to ~700 MB (Pillow's limit is 179 Mpx): at most two at once, whatever --jobs.
+LARGE_PIXELS = 16_000_000
+_large_decodes = threading.BoundedSemaphore(2)
+
+
+def unreadable(reason: str) -> Probe:
+    return Probe(unreadable=reason)
 
 
 def probe_bytes(data: bytes, full: bool) -> Probe:
@@ -62,7 +71,11 @@ def probe_bytes(data: bytes, full: bool) -> Probe:
                 except Exception:  # a broken EXIF block does not stop AutoML from decoding the pixels
                     p.orientation = 1
                 if full:
-                    im.load()
+                    if im.width * im.height > LARGE_PIXELS:
+                        with _large_decodes:
+                            im.load()
+                    else:
+                        im.load()
         except Image.DecompressionBombError as exc:
             m = _PIXELS.search(str(exc))
             p.pixels = int(m.group(1)) if m else None

@@ -153,6 +153,30 @@ CONTENT_LEAKAGE = rule(
     fix="Remove the copy from one of the two sets.",
     family=F,
 )
+OUTSIDE_ROOT = rule(
+    "AML714", "image-path-outside-root", "error", "drops-image",
+    "The `image_url` resolves outside the folder or container it was mapped to: the image was not read.",
+    what="Reports an `image_url` whose path leaves its `--image-root`, `--datastore` or `--map` location: `..` "
+    "segments, or a symbolic link inside the root pointing elsewhere. automl-lint refuses to read such a file.",
+    why="AutoML resolves the path inside its own download folder for the datastore; a path that climbs out of it "
+    "names a file AutoML does not have (the image is dropped), and a linter must never be tricked into reading "
+    "arbitrary files (`AmlDatastore://ds/../../etc/passwd`).",
+    example='`"image_url": "AmlDatastore://ds/images/../../../secrets/key.jpg"`',
+    fix="Write the path inside the datastore, without `..`; copy linked images into the root instead of "
+    "linking to them.",
+    family=F,
+)
+UNREADABLE = rule(
+    "AML715", "image-unreadable", "error", "none",
+    "The image could not be read (timeout, permission, network, size limit): it was not checked.",
+    what="Reports an image that exists but that automl-lint could not read: permission denied, a Blob Storage "
+    "operation that failed or exceeded its timeout (30 s), or a file larger than 1 GiB.",
+    why="Nothing is known about the image; the same failure when AutoML reads it would drop the image or fail "
+    "the job.",
+    example="A Blob container behind a firewall that lets listing through but times out on reads.",
+    fix="Check permissions and connectivity and lint again.",
+    family=F,
+)
 
 MIN_IMAGE_SIDE = 32
 MIN_BOX_PIXELS = 4
@@ -194,6 +218,10 @@ def _declared_size(value) -> int | None:
 def check_image(ref: tuple, probe, location: str, task: str | None, settings, out: list) -> None:
     """Append (rule, pointer, message) findings about one record's image."""
     _, url, details, boxes = ref
+    if probe.unreadable:
+        out.append((UNREADABLE, "/image_url", f"cannot read {location}: {probe.unreadable}; the image was not "
+                    "checked"))
+        return
     if not probe.exists:
         out.append((FILE_MISSING, "/image_url", f"image not found at {location}; AutoML drops the image"))
         return

@@ -115,3 +115,15 @@ LINE_TOO_LONG = rule(
     fix="Write one record per line; raise `--max-line-bytes` if the record is genuinely that large.",
     family=F,
 )
+NESTED_TOO_DEEPLY = rule(
+    "AML012", "nested-too-deeply", "error", "fails-job",
+    "The record is nested too deeply to be checked.",
+    what="Reports a record whose arrays and objects are nested hundreds of levels deep (a valid record is at "
+    "most 5 levels deep); automl-lint does not check it further. Deeper than 1024 levels, the line is reported as "
+    "invalid JSON (AML002) instead.",
+    why="No AutoML record looks like this: it is a corrupt or hostile line, and JSON readers and validators "
+    "refuse or crash on deep nesting, so the line cannot be read as a record.",
+    example='`{"image_url": "AmlDatastore://ds/a.jpg", "label": [[[[[[[[ ... ]]]]]]]]}`',
+    fix="Regenerate the line; records hold `image_url`, `label` and optionally `image_details`, nothing nested.",
+    family=F,
+)
