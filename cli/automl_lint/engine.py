@@ -6,6 +6,7 @@ problems and dataset state are merged in file order, so the result is identical 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import multiprocessing
@@ -72,54 +73,39 @@ class RecordChecker:
 
             self.image_refs, self._image_ref = [], image_ref
         self.ok_classes: set = set()
-        self.plain_url = image_url.PlainUrls()
         self.fast = None
         # The fast path skips records that match the schema and need no finding; --images needs every record.
         if settings.kind == "training" and task is not None and self.image_refs is None:
-            self.fast = {
-                "object-detection": self._fast_detection,
-                "instance-segmentation": self._fast_detection,
-                "multiclass": self._fast_multiclass,
-                "multilabel": self._fast_multilabel,
+            fast = {
+                "object-detection": annotation.fast_detection,
+                "instance-segmentation": annotation.fast_segmentation,
+                "multiclass": classification.fast_multiclass,
+                "multilabel": classification.fast_multilabel,
             }[task]
+            self.fast = functools.partial(fast, self.ok_classes, image_url.plain_url_checker())
 
-    def _learn_classes(self, names, state) -> bool:
-        """Remember the plain class names; False if one of them is not plain."""
+    def _learn_classes(self, value: dict) -> bool:
+        """Remember the plain class names of a schema-valid record; False if one of them is not plain."""
+        label = value["label"]
+        names = [a["label"] for a in label] if self.family == "detection" else (
+            label if type(label) is list else [label])
+        rcnn = self.rcnn and self.family == "detection"
         ok = True
         for name in names:
-            if name in self.ok_classes:
-                continue
-            if annotation.class_is_plain(name, self.rcnn and self.family == "detection"):
-                self.ok_classes.add(name)
-            else:
-                ok = False
+            if name not in self.ok_classes:
+                if annotation.class_is_plain(name, rcnn):
+                    self.ok_classes.add(name)
+                else:
+                    ok = False
         return ok
-
-    def _fast_detection(self, value, raw, state) -> bool:
-        if annotation.fast_detection(value, raw, state, self.ok_classes, self.segmentation, self.plain_url):
-            return True
-        # The first time a class is seen it is not yet known to be plain: learn it and retry once.
-        return self._learn_classes({a["label"] for a in value["label"]}, state) and annotation.fast_detection(
-            value, raw, state, self.ok_classes, self.segmentation, self.plain_url)
-
-    def _fast_multiclass(self, value, raw, state) -> bool:
-        if classification.fast_multiclass(value, raw, state, self.ok_classes):
-            return True
-        return self._learn_classes([value["label"]], state) and classification.fast_multiclass(
-            value, raw, state, self.ok_classes)
-
-    def _fast_multilabel(self, value, raw, state) -> bool:
-        if classification.fast_multilabel(value, raw, state, self.ok_classes):
-            return True
-        return self._learn_classes(value["label"], state) and classification.fast_multilabel(
-            value, raw, state, self.ok_classes)
 
     def check(self, value: dict, raw: bytes, state: dataset.DatasetState, out: list) -> None:
         task = self.task
         valid = None
         if self.fast is not None:
             valid = self.validator.is_valid(value)
-            if valid and self.fast(value, raw, state):
+            # A class seen for the first time is not yet known to be plain: learn it and try once more.
+            if valid and (self.fast(value, raw, state) or self._learn_classes(value) and self.fast(value, raw, state)):
                 return
         if self.kind == "predictions":
             if task and not self.validator.is_valid(value):
@@ -239,9 +225,8 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                     columns.clear()
         if out:
             if cap and len(problems) >= cap:
-                omitted.add_line(line, [(severities[f[0].code], Consequence.NONE if f[0] is syntax.BLANK_LINE
-                                         else f[3] if len(f) > 3 else f[0].consequence)
-                                        for f in out if f[0].code in enabled])
+                omitted.add_line(line, [(severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence)
+                                        for f in out if f[0].code in enabled], record=out[0][0] is not syntax.BLANK_LINE)
                 out.clear()
                 columns.clear()
                 continue
@@ -453,7 +438,8 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
             for line, group in itertools.groupby(chunk_problems, key=lambda p: p.line):
                 group = list(group)
                 if len(problems) >= cap:
-                    omitted.add_line(line, [(p.severity, p.consequence) for p in group])
+                    omitted.add_line(line, [(p.severity, p.consequence) for p in group],
+                                     record=group[0].code != syntax.BLANK_LINE.code)
                 else:
                     problems.extend(group)
             chunk_problems = []

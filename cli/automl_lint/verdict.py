@@ -25,8 +25,8 @@ class Omitted:
     def problems(self) -> int:
         return self.errors + self.warnings + self.infos
 
-    def add_line(self, line: int | None, findings) -> None:
-        """``findings``: (severity, consequence) pairs of one line."""
+    def add_line(self, line: int | None, findings, record: bool = True) -> None:
+        """``findings``: (severity, consequence) pairs of one line; ``record`` is False for a blank line."""
         worst = Consequence.NONE
         for severity, consequence in findings:
             if severity is Severity.ERROR:
@@ -43,9 +43,9 @@ class Omitted:
                 self.values_altered += 1
             if consequence.rank > worst.rank:
                 worst = consequence
-        if worst is Consequence.DROPS_IMAGE:
+        if worst is Consequence.DROPS_IMAGE and record:
             self.images_dropped += 1
-        self.lines += 1
+        self.lines += record
         if self.first_line is None:
             self.first_line = line
 

@@ -12,7 +12,6 @@ import operator
 
 from automl_lint.rules import polygon as poly_rules
 from automl_lint.rules import rule
-from automl_lint.rules.image_url import is_plain as is_plain_url
 
 F = "annotation"
 
@@ -423,27 +422,51 @@ def _fmt(values) -> str:
 # For records that already match the task's JSON Schema, types and ranges are known; what is left to check
 # is what a schema cannot say. Any doubt returns False, and the record goes through the full check above.
 
-def fast_detection(value: dict, raw: bytes, state, ok_classes: set, segmentation: bool, plain_url) -> bool:
+def fast_detection(ok_classes: set, plain_url, value: dict, raw: bytes, state) -> bool:
     url = value["image_url"]
+    labels = value["label"]
+    for a in labels:
+        if a["topX"] >= a["bottomX"] or a["topY"] >= a["bottomY"] or "polygon" in a or a["label"] not in ok_classes:
+            return False
+    return _fast_commit(url, labels, plain_url, value, raw, state)
+
+
+def fast_segmentation(ok_classes: set, plain_url, value: dict, raw: bytes, state) -> bool:
+    url = value["image_url"]
+    labels = value["label"]
+    for a in labels:
+        if "topX" in a or "bottomX" in a or "topY" in a or "bottomY" in a or a["label"] not in ok_classes:
+            return False
+        poly = a["polygon"]
+        for segment in poly:
+            if len(segment) & 1:
+                return False
+        # AutoML's box is the polygon's extent: it needs some x and some y to differ (usually the 2nd point's).
+        if not (_varies(poly, 0) and _varies(poly, 1)) or poly_rules.is_collinear(poly):
+            return False
+    return _fast_commit(url, labels, plain_url, value, raw, state)
+
+
+def _varies(poly: list, start: int) -> bool:
+    first = poly[0][start]
+    for segment in poly:
+        for k in range(start, len(segment), 2):
+            if segment[k] != first:
+                return True
+    return False
+
+
+def _fast_commit(url: str, labels: list, plain_url, value: dict, raw: bytes, state) -> bool:
     if not plain_url(url):
         return False
-    labels = value["label"]
-    if segmentation:
-        for a in labels:
-            if not _fast_polygon(a) or a["label"] not in ok_classes:
-                return False
-    else:
-        for a in labels:
-            if a["topX"] >= a["bottomX"] or a["topY"] >= a["bottomY"] or "polygon" in a \
-                    or a["label"] not in ok_classes:
-                return False
     nkeys = len(value) + sum(map(len, labels))
     details = value.get("image_details")
     if details is not None:
         nkeys += len(details)
     if raw.find(b"\\") != -1 or raw.count(b":") != nkeys + url.count(":"):
         return False  # maybe a duplicate key: the full check decides
-    state.add_url(url)
+    state.url_hashes.append(hash(url))
+    state.url_lines.append(state.line)
     state.kept += 1
     if labels:
         counts = state.classes
@@ -455,23 +478,6 @@ def fast_detection(value: dict, raw: bytes, state, ok_classes: set, segmentation
     else:
         state.background_images += 1
     return True
-
-
-def _fast_polygon(a: dict) -> bool:
-    if "topX" in a or "bottomX" in a or "topY" in a or "bottomY" in a:
-        return False
-    x0 = y0 = 2.0
-    x1 = y1 = -1.0
-    for segment in a["polygon"]:
-        if len(segment) & 1:
-            return False
-        xs = segment[::2]
-        ys = segment[1::2]
-        x0 = min(x0, min(xs))
-        x1 = max(x1, max(xs))
-        y0 = min(y0, min(ys))
-        y1 = max(y1, max(ys))
-    return x0 < x1 and y0 < y1 and not poly_rules.is_collinear(a["polygon"])
 
 
 _class_of = operator.itemgetter("label")

@@ -114,42 +114,47 @@ def check_multilabel(record: dict, out: list, state) -> bool:
 
 
 # --- fast path (records already valid against the task's JSON Schema) ----------------------------------------
+# Types are known; only what a schema cannot say is left. Any doubt returns False and the record goes through
+# the full check above (tests/test_fast_path.py pins both to the same result).
 
-def fast_multiclass(value: dict, raw: bytes, state, ok_classes: set) -> bool:
-    from automl_lint.reader import may_have_duplicate_keys
-    from automl_lint.rules.image_url import is_plain
-
+def fast_multiclass(ok_classes: set, plain_url, value: dict, raw: bytes, state) -> bool:
     url = value["image_url"]
     label = value["label"]
-    if not is_plain(url) or label not in ok_classes:
+    if label not in ok_classes or not plain_url(url):
         return False
     details = value.get("image_details")
-    if may_have_duplicate_keys(raw, len(value) + (len(details) if details is not None else 0), url.count(":")):
-        return False
-    state.add_url(url)
+    nkeys = len(value) + (len(details) if details is not None else 0)
+    if raw.find(b"\\") != -1 or raw.count(b":") != nkeys + url.count(":"):
+        return False  # maybe a duplicate key: the full check decides
+    state.url_hashes.append(hash(url))
+    state.url_lines.append(state.line)
     state.kept += 1
-    state.add_class(label, str)
+    counts = state.classes
+    if label in counts:
+        counts[label] += 1
+    else:
+        state.add_class(label, str)
     return True
 
 
-def fast_multilabel(value: dict, raw: bytes, state, ok_classes: set) -> bool:
-    from automl_lint.reader import may_have_duplicate_keys
-    from automl_lint.rules.image_url import is_plain
-
+def fast_multilabel(ok_classes: set, plain_url, value: dict, raw: bytes, state) -> bool:
     url = value["image_url"]
     label = value["label"]
-    if not is_plain(url) or len(set(label)) != len(label):
+    if not ok_classes.issuperset(label) or len(set(label)) != len(label) or not plain_url(url):
         return False
-    for c in label:
-        if c not in ok_classes:
-            return False
     details = value.get("image_details")
-    if may_have_duplicate_keys(raw, len(value) + (len(details) if details is not None else 0), url.count(":")):
+    nkeys = len(value) + (len(details) if details is not None else 0)
+    if raw.find(b"\\") != -1 or raw.count(b":") != nkeys + url.count(":"):
         return False
-    state.add_url(url)
+    state.url_hashes.append(hash(url))
+    state.url_lines.append(state.line)
     state.kept += 1
-    for c in label:
-        state.add_class(c, str)
-    if not label:
+    if label:
+        counts = state.classes
+        known = len(counts)
+        counts.update(label)
+        if len(counts) != known:
+            state.note_new_classes(str)
+    else:
         state.empty_label_lines += 1
     return True

@@ -121,27 +121,27 @@ def is_plain(url: str) -> bool:
     return _PLAIN.fullmatch(url) is not None and not url[-1].isspace()
 
 
-class PlainUrls:
+def plain_url_checker(limit: int = 4096):
     """:func:`is_plain`, memoised by folder: the images of a dataset share a handful of folders."""
+    folders: set[str] = set()
+    last = ["\0"]  # the folder (with its final '/') of the last plain URL
 
-    def __init__(self, limit: int = 4096) -> None:
-        self.folders: set[str] = set()
-        self.last = "\0"  # the folder (with its final '/') of the last plain URL
-        self.limit = limit
-
-    def __call__(self, url: str) -> bool:
-        if url.startswith(self.last):
-            name = url[len(self.last):]
+    def plain(url: str) -> bool:
+        prefix = last[0]
+        if url.startswith(prefix):
+            name = url[len(prefix):]
         else:
             folder, _, name = url.rpartition("/")
-            if folder not in self.folders:
+            if folder not in folders:
                 if not is_plain(url):
                     return False
-                if len(self.folders) < self.limit:
-                    self.folders.add(folder)
-            self.last = folder + "/"
+                if len(folders) < limit:
+                    folders.add(folder)
+            last[0] = folder + "/"
         return (name != "" and "/" not in name and "?" not in name and "%" not in name and "\\" not in name
                 and not name[0].isspace() and not name[-1].isspace())
+
+    return plain
 
 
 def check(record: dict, out: list) -> str | None:
