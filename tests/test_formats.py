@@ -120,7 +120,7 @@ def test_sarif_fingerprints_survive_inserted_lines(workdir, capsys):
     write(data, [record(100 + i) for i in range(5)] + lines)
     after_doc = json.loads(run(capsys, data, "--task", "od", "--format", "sarif")[1])
     after = fingerprints(after_doc)
-    assert ("AML408", "AmlDatastore://ds/img_99.jpg", "/label/0") in before
+    assert ("AML408", "AmlDatastore://ds/img_99.jpg", "/label/0/bottomX") in before
     assert before == after
     assert {r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in after_doc["runs"][0]["results"]
             if r["ruleId"] == "AML408"} == {18}

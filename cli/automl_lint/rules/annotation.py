@@ -350,12 +350,13 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
             out.append((poly_rules.POLYGON_DEGENERATE, f"{p}/polygon", f"polygon of annotation {i} has zero "
                         f"{'width' if x0 >= x1 else 'height'}; AutoML drops the annotation"))
         elif x0 > x1 or y0 > y1:
-            axis = "bottomX < topX" if x0 > x1 else "bottomY < topY"
-            out.append((BOX_INVERTED, p, f"box of annotation {i} is inverted ({axis}); AutoML drops the annotation "
-                        "(no swapping)"))
+            axis, key = ("bottomX < topX", "bottomX") if x0 > x1 else ("bottomY < topY", "bottomY")
+            out.append((BOX_INVERTED, f"{p}/{key}", f"box of annotation {i} is inverted ({axis}); AutoML drops the "
+                        "annotation (no swapping)"))
         else:
-            axis = "width" if x0 == x1 else "height"
-            out.append((BOX_ZERO_SIZE, p, f"box of annotation {i} has zero {axis}; AutoML drops the annotation"))
+            axis, key = ("width", "bottomX") if x0 == x1 else ("height", "bottomY")
+            out.append((BOX_ZERO_SIZE, f"{p}/{key}", f"box of annotation {i} has zero {axis}; AutoML drops the "
+                        "annotation"))
         return INVALID
     values = (x0, y0, x1, y1)
     if any(v != v or v in (math.inf, -math.inf) for v in values):
@@ -366,10 +367,12 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
                     "divide x by the image width and y by its height; AutoML drops the annotation"))
     else:
         names = ("topX", "topY", "bottomX", "bottomY")
-        bad = [f"{n}={v!r}" for n, v in zip(names, values) if not 0.0 <= v <= 1.0]
+        bad = [(n, v) for n, v in zip(names, values) if not 0.0 <= v <= 1.0]
         where = "the polygon's extent" if has_poly else "box"
-        out.append((BOX_OUT_OF_RANGE, p, f"{where} of annotation {i} is outside [0, 1] ({', '.join(bad)}); AutoML "
-                    "drops the annotation (no clipping)"))
+        ptr = f"{p}/polygon" if has_poly else f"{p}/{bad[0][0]}"
+        shown = ", ".join(f"{n}={v!r}" for n, v in bad)
+        out.append((BOX_OUT_OF_RANGE, ptr, f"{where} of annotation {i} is outside [0, 1] ({shown}); AutoML drops the "
+                    "annotation (no clipping)"))
     return INVALID
 
 
