@@ -173,3 +173,23 @@ def test_output_file(tmp_path, capsys):
     assert main([str(OD_BAD), "--task", "od", "--format", "json", "--output-file", str(out)]) == 1
     assert json.loads(out.read_text())["files"][0]["problems"]
     assert main([str(OD_BAD), "--output-file", str(tmp_path / "no" / "dir" / "r.json")]) == 2
+
+
+def test_predictions_as_one_json_document(tmp_path, run_json):
+    preds = json.loads((FIXTURES / "predictions" / "object-detection.jsonl").read_text().splitlines()[0])
+    bad = json.loads(json.dumps(preds))
+    bad["boxes"][0]["score"] = 1.5
+    f = tmp_path / "preds.json"
+    f.write_text(json.dumps([preds, bad], indent=2))
+    rc, doc = run_json(f, "--kind", "predictions")
+    assert rc == 1 and doc["files"][0]["task"] == "object-detection" and doc["files"][0]["records"] == 2
+    assert {(p["pointer"], p["code"]) for p in doc["files"][0]["problems"]} == {("/1/boxes/0/score", "AML152")}
+    f.write_text(json.dumps(preds, indent=2))
+    assert run_json(f, "--kind", "predictions")[0] == 0
+
+
+def test_predictions_document_larger_than_the_line_limit_is_refused(tmp_path, run_json):
+    f = tmp_path / "preds.json"
+    f.write_text(json.dumps([{"filename": "a", "probs": [0.5], "labels": ["x"]}] * 50, indent=2))
+    rc, doc = run_json(f, "--kind", "predictions", "--task", "mc", "--max-line-bytes", "100")
+    assert rc == 1 and [p["code"] for p in doc["files"][0]["problems"]] == ["AML011"]

@@ -319,7 +319,16 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
             task = _sample_task(head, settings.kind)
         result = FileResult(display, task, inferred, settings.kind, role=role)
         if settings.kind == "predictions" and _looks_like_document(head):
-            _lint_document(b"".join(itertools.chain(head, head_iter)), result, settings)
+            data = _read_document(itertools.chain(head, head_iter), settings.max_line_bytes)
+            if data is None:  # one JSON value: the line limit applies to the whole document
+                result.records = 1
+                result.problems.append(Problem(display, 1, "", syntax.LINE_TOO_LONG.code, syntax.LINE_TOO_LONG.name,
+                                               settings.severities[syntax.LINE_TOO_LONG.code],
+                                               syntax.LINE_TOO_LONG.consequence,
+                                               f"the JSON document is longer than {settings.max_line_bytes} bytes; "
+                                               "not parsed"))
+            else:
+                _lint_document(data, result, settings)
             for p in result.problems:
                 p.path = display
             _finish(result, settings, result.task, inferred)
@@ -376,6 +385,19 @@ def _looks_like_document(head: list) -> bool:
         return False
     except orjson.JSONDecodeError:
         return stripped.startswith(b"{")
+
+
+def _read_document(lines, limit: int) -> bytes | None:
+    """The whole document, or None past ``limit`` bytes (read no further than that)."""
+    parts, size = [], 0
+    for raw in lines:
+        if raw is None:
+            return None
+        size += len(raw)
+        if size > limit:
+            return None
+        parts.append(raw)
+    return b"".join(parts)
 
 
 def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
