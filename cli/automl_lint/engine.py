@@ -447,7 +447,7 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     with ctx.Pool(len(ranges), initializer=_ignore_sigint) as pool:
         parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges])
     offset = 0
-    state = dataset.DatasetState()
+    state = None
     problems: list[Problem] = []
     omitted = Omitted()
     cap = settings.max_problems
@@ -469,7 +469,10 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
         if refs is not None:
             result.image_refs = (result.image_refs or []) + [(ln + offset, *rest) for ln, *rest in refs]
         problems.extend(chunk_problems)
-        state.merge(chunk_state, offset)
+        if state is None:
+            state = chunk_state  # the first chunk's arrays become the file's: no copy
+        else:
+            state.merge(chunk_state, offset)
         result.records += records
         offset += nlines
     result.problems, result.state = problems, state

@@ -179,7 +179,7 @@ class DatasetState:
     class_lines: dict = field(default_factory=dict)    # class value -> first line
     type_lines: dict = field(default_factory=dict)     # type name -> first line
     url_hashes: array = field(default_factory=lambda: array("q"))
-    url_lines: array = field(default_factory=lambda: array("q"))
+    url_lines: array = field(default_factory=lambda: array("I"))  # 4 bytes: up to 4,294,967,295 lines
     line: int = 0  # line being checked (set by the engine)
 
     def add_class(self, value, t) -> None:
@@ -220,7 +220,7 @@ class DatasetState:
             self.type_lines.setdefault(k, v + line_offset)
         self.url_hashes.extend(other.url_hashes)
         if line_offset:
-            self.url_lines.extend(array("q", (ln + line_offset for ln in other.url_lines)))
+            self.url_lines.extend(array("I", (ln + line_offset for ln in other.url_lines)))
         else:
             self.url_lines.extend(other.url_lines)
 
