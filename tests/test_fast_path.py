@@ -63,3 +63,31 @@ def test_fast_path_on_many_random_valid_and_broken_records(tmp_path, monkeypatch
     f = tmp_path / "random.jsonl"
     f.write_text("\n".join(lines) + "\n")
     assert _lint(f, "object-detection", True, monkeypatch) == _lint(f, "object-detection", False, monkeypatch)
+
+
+def test_fast_path_on_random_polygons(tmp_path, monkeypatch):
+    rng = random.Random(11)
+    lines = []
+    for i in range(2000):
+        objects = []
+        for _ in range(rng.randint(1, 3)):
+            kind = rng.random()
+            n = rng.randint(3, 8)
+            if kind < 0.1:  # all on one vertical line: zero width
+                x = rng.random()
+                seg = [v for _ in range(n) for v in (x, rng.random())]
+            elif kind < 0.2:  # on a diagonal: collinear, zero-area mask
+                seg = [v for t in sorted(rng.random() for _ in range(n)) for v in (t, t)]
+            elif kind < 0.25:  # repeated first point, then a real outline
+                p = [rng.random(), rng.random()]
+                seg = p + p + [rng.random() for _ in range(2 * n)]
+            else:
+                seg = [rng.random() for _ in range(2 * n)]
+            if rng.random() < 0.05:
+                seg = seg[:-1]  # odd count
+            objects.append({"label": rng.choice(["can", "carton"]), "isCrowd": 0, "polygon": [seg]})
+        lines.append(json.dumps({"image_url": f"AmlDatastore://ds/is/{i}.jpg", "label": objects}))
+    f = tmp_path / "polygons.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    task = "instance-segmentation"
+    assert _lint(f, task, True, monkeypatch) == _lint(f, task, False, monkeypatch)

@@ -444,8 +444,11 @@ def fast_segmentation(ok_classes: set, plain_url, value: dict, raw: bytes, state
         for segment in poly:
             if len(segment) & 1:
                 return False
-        # AutoML's box is the polygon's extent: it needs some x and some y to differ (usually the 2nd point's).
-        if not (_varies(poly, 0) and _varies(poly, 1)) or poly_rules.is_collinear(poly):
+        # AutoML's box is the polygon's extent, and the mask needs an area. Three non-collinear first points
+        # settle both at once (the usual case); otherwise look at every point.
+        ax, ay, bx, by, cx, cy = poly[0][:6]
+        if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) <= 1e-12 and (
+                not (_varies(poly, 0) and _varies(poly, 1)) or poly_rules.is_collinear(poly)):
             return False
     return _fast_commit(url, labels, plain_url, value, raw, state)
 
