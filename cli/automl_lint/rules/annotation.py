@@ -7,6 +7,7 @@ annotations are all invalid is skipped.
 
 from __future__ import annotations
 
+import json
 import math
 import operator
 
@@ -206,14 +207,14 @@ def check_detection(record: dict, out: list, state, segmentation: bool, rcnn: bo
         out.append((ALL_ANNOTATIONS_INVALID, "/label", f"none of the {len(label)} annotation(s) is valid; AutoML "
                     "skips the image"))
         return False
-    _check_classes(label, valid_classes, out, rcnn)
+    _check_classes(label, valid_classes, out, rcnn, state)
     for c in valid_classes:
         state.add_class(c, type(c))
     state.objects += len(valid_classes)
     return True
 
 
-def _check_classes(label: list, classes: list, out: list, rcnn: bool) -> None:
+def _check_classes(label: list, classes: list, out: list, rcnn: bool, state) -> None:
     """Class facts visible within one image: AutoML fails or mislabels even if this were the only line."""
     from automl_lint.rules import dataset
 
@@ -222,6 +223,7 @@ def _check_classes(label: list, classes: list, out: list, rcnn: bool) -> None:
         names = ", ".join(sorted(t.__name__ for t in types))
         out.append((dataset.MIXED_CLASS_TYPES, "/label", f"this image's class labels mix {names}: 'More than one "
                     "type found for the class field', the job fails"))
+        state.mixed_type_lines += 1
     if not rcnn:
         return
     for i, ann in enumerate(label):
@@ -413,7 +415,10 @@ def _poly_shape(poly) -> str:
 
 
 def _short(value) -> str:
-    s = repr(value)
+    try:
+        s = json.dumps(value)
+    except (TypeError, ValueError):
+        s = repr(value)
     return s if len(s) <= 30 else s[:27] + "..."
 
 

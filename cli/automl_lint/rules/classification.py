@@ -98,6 +98,7 @@ def check_multilabel(record: dict, out: list, state) -> bool:
 
         out.append((MIXED_CLASS_TYPES, "/label", "this list mixes string and integer classes: sorting the classes "
                     "raises a TypeError and the job fails"))
+        state.mixed_type_lines += 1
     seen = set()
     for i, item in enumerate(label):
         if item in seen and type(item) is not bool:

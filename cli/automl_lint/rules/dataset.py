@@ -175,6 +175,7 @@ class DatasetState:
     objects: int = 0
     background_images: int = 0
     empty_label_lines: int = 0
+    mixed_type_lines: int = 0  # lines already reported for mixing class types within themselves
     classes: Counter = field(default_factory=Counter)  # class value -> count
     class_lines: dict = field(default_factory=dict)    # class value -> first line
     type_lines: dict = field(default_factory=dict)     # type name -> first line
@@ -212,6 +213,7 @@ class DatasetState:
         self.objects += other.objects
         self.background_images += other.background_images
         self.empty_label_lines += other.empty_label_lines
+        self.mixed_type_lines += other.mixed_type_lines
         for k, v in other.classes.items():
             self.classes[k] = self.classes.get(k, 0) + v
         for k, v in other.class_lines.items():
@@ -256,7 +258,9 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
         out.append((NO_OBJECTS, f"all {state.kept} usable images are background images (no valid object); the job "
                     "fails with 'No objects in dataset'"))
     types = sorted({(k[0] if type(k) is tuple else "str") for k, v in state.classes.items() if v > 0})
-    if len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification):
+    if state.mixed_type_lines:
+        pass  # already reported on the lines that mix types (the job fails either way)
+    elif len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification):
         where = ", ".join(f"{t} (first on line {state.type_lines[t]})" for t in types)
         out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails"))
 
