@@ -298,10 +298,15 @@ def test_output_piped_into_head(fmt, tmp_path):
     assert p.wait(timeout=60) in (0, 1) and b"Traceback" not in err and b"Error" not in err, err
 
 
-def _ctrl_c(args, delay, **kwargs):
+def _ctrl_c(args, delay, wait_for_workers=False, **kwargs):
     p = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
                          **kwargs)
     time.sleep(delay)
+    if wait_for_workers:  # interrupt while the worker processes run, however fast the machine
+        deadline = time.time() + 30
+        while not subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True).stdout and time.time() < deadline:
+            assert p.poll() is None, "the run ended before its workers could be interrupted: use a bigger file"
+            time.sleep(0.01)
     os.killpg(p.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
     err = p.stderr.read()
     rc = p.wait(timeout=60)
@@ -320,7 +325,7 @@ def test_ctrl_c_during_a_parallel_run_stops_every_worker(tmp_path):
     with open(path, "w") as fh:
         for i in range(120_000):
             fh.write(BAD_LINE.replace("a.jpg", f"{i}.jpg") + "\n")
-    rc, err, survivors = _ctrl_c([str(path), "--jobs", "2", "--format", "json"], 2.0)
+    rc, err, survivors = _ctrl_c([str(path), "--jobs", "2", "--format", "json"], 0.1, wait_for_workers=True)
     assert rc == 130 and b"Traceback" not in err and b"KeyboardInterrupt" not in err and not survivors
 
 

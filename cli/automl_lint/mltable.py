@@ -10,8 +10,6 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-import yaml
-
 from automl_lint.problem import Problem
 from automl_lint.rules import mltable as R
 
@@ -51,6 +49,8 @@ def find(path: str) -> str | None:
 
 def load(path: str) -> MLTable:
     """Parse and check one MLTable file; never raises on bad content (that is a finding)."""
+    import yaml  # only MLTable runs pay for it
+
     table = MLTable(path)
     add = table.findings.append
     try:
@@ -85,6 +85,8 @@ def load(path: str) -> MLTable:
 
 def _line(node, *keys) -> int | None:
     """1-based line of the value at ``keys`` (str keys into mappings, int indexes into sequences)."""
+    import yaml
+
     for key in keys:
         if isinstance(node, yaml.MappingNode) and isinstance(key, str):
             node = next((v for k, v in node.value if k.value == key), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import TextIO
 
@@ -10,20 +11,23 @@ from automl_lint.engine import FileResult
 Reporter = Callable[[list[FileResult], TextIO, dict], None]
 
 
-def get(name: str) -> Reporter:
-    from automl_lint.reporters import azure, concise, github, gitlab, json_report, junit, sarif, table
+# format -> (module, function); a reporter's module (rich, xml, ...) is imported only when it is used.
+_REPORTERS = {
+    "table": ("table", "report"),
+    "concise": ("concise", "report"),
+    "json": ("json_report", "report"),
+    "jsonl": ("json_report", "report_lines"),
+    "github": ("github", "report"),
+    "sarif": ("sarif", "report"),
+    "junit": ("junit", "report"),
+    "azure": ("azure", "report"),
+    "gitlab": ("gitlab", "report"),
+}
 
-    return {
-        "table": table.report,
-        "concise": concise.report,
-        "json": json_report.report,
-        "jsonl": json_report.report_lines,
-        "github": github.report,
-        "sarif": sarif.report,
-        "junit": junit.report,
-        "azure": azure.report,
-        "gitlab": gitlab.report,
-    }[name]
+
+def get(name: str) -> Reporter:
+    module, function = _REPORTERS[name]
+    return getattr(importlib.import_module(f"automl_lint.reporters.{module}"), function)
 
 
 FORMATS = ("table", "concise", "json", "jsonl", "github", "sarif", "junit", "azure", "gitlab")

@@ -476,15 +476,9 @@ def _fast_commit(url: str, labels: list, plain_url, value: dict, raw: bytes, sta
         nkeys += len(details)
     if raw.find(b"\\") != -1 or raw.count(b":") != nkeys + url.count(":"):
         return False  # maybe a duplicate key: the full check decides
-    state.url_hashes.append(hash(url))
-    state.url_lines.append(state.line)
-    state.kept += 1
+    state.keep(url)
     if labels:
-        counts = state.classes
-        known = len(counts)
-        counts.update(map(_class_of, labels))  # counted at C speed
-        if len(counts) != known:
-            state.note_new_classes(str)
+        state.count_str_classes(map(_class_of, labels))
         state.objects += len(labels)
     else:
         state.background_images += 1

@@ -127,9 +127,7 @@ def fast_multiclass(ok_classes: set, plain_url, value: dict, raw: bytes, state) 
     nkeys = len(value) + (len(details) if details is not None else 0)
     if raw.find(b"\\") != -1 or raw.count(b":") != nkeys + url.count(":"):
         return False  # maybe a duplicate key: the full check decides
-    state.url_hashes.append(hash(url))
-    state.url_lines.append(state.line)
-    state.kept += 1
+    state.keep(url)
     counts = state.classes
     if label in counts:
         counts[label] += 1
@@ -147,15 +145,9 @@ def fast_multilabel(ok_classes: set, plain_url, value: dict, raw: bytes, state) 
     nkeys = len(value) + (len(details) if details is not None else 0)
     if raw.find(b"\\") != -1 or raw.count(b":") != nkeys + url.count(":"):
         return False
-    state.url_hashes.append(hash(url))
-    state.url_lines.append(state.line)
-    state.kept += 1
+    state.keep(url)
     if label:
-        counts = state.classes
-        known = len(counts)
-        counts.update(label)
-        if len(counts) != known:
-            state.note_new_classes(str)
+        state.count_str_classes(label)
     else:
         state.empty_label_lines += 1
     return True

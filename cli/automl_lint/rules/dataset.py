@@ -195,6 +195,20 @@ class DatasetState:
         if t.__name__ not in self.type_lines:
             self.type_lines[t.__name__] = self.line
 
+    def keep(self, url: str) -> None:
+        """A record AutoML keeps, with its resolvable image_url (the fast paths' commit)."""
+        self.url_hashes.append(hash(url))
+        self.url_lines.append(self.line)
+        self.kept += 1
+
+    def count_str_classes(self, names) -> None:
+        """Count string class names at C speed; register the new ones with this line."""
+        counts = self.classes
+        known = len(counts)
+        counts.update(names)
+        if len(counts) != known:
+            self.note_new_classes(str)
+
     def note_new_classes(self, t) -> None:
         """Record where classes counted directly into ``classes`` were first seen."""
         for key in self.classes:
