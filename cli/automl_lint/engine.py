@@ -35,6 +35,7 @@ from automl_lint.settings import Settings
 from automl_lint.verdict import Omitted
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 # Integers of 20+ digits (or 19 from about 9.23e18) do not fit in int64; orjson reads them as floats.
 _BIG_INT = re.compile(rb"(?<![\d.eE])-?(?:\d{20,}|9[3-9]\d{17}|92[3-9]\d{16})(?![\d.eE])")
 
@@ -335,7 +336,9 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
             return result
         jobs = settings.jobs or os.cpu_count() or 1
         size = _regular_size(path)
-        if jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz"):
+        # Workers are forked so that they share the parent's str hash seed (URL hashes must agree); where
+        # fork does not exist (Windows) the file is checked in one process.
+        if jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz") and _CAN_FORK:
             stream.close()
             try:
                 _lint_parallel(path, size, jobs, task, settings, result)
