@@ -112,7 +112,7 @@ BOX_NOT_FINITE = rule(
     family=F,
 )
 ISCROWD_READ_AS_ZERO = rule(
-    "AML411", "iscrowd-read-as-zero", "warning", "alters-value",
+    "AML411", "iscrowd-read-as-zero", "error", "alters-value",
     "AutoML reads this `isCrowd` value as 0 (not crowd).",
     what='Reports `isCrowd` values that AutoML silently maps to 0 although they look meant as true: anything '
     'other than `"true"`, `"True"`, `"1"`, `1`, `true` (crowd) or `0`, `false`, `"0"`, `"false"`, `null` '
