@@ -82,7 +82,12 @@ def test_github_annotations_are_individual_when_few(workdir, capsys):
     data = write(workdir / "train.jsonl", [record(1, top_x=0.7, bottom_x=0.2)] + [record(i) for i in range(2, 12)])
     rc, out = run(capsys, data, "--task", "od", "--format", "github")
     assert rc == 1
-    assert "::error file=train.jsonl,line=1,title=AML408 box-inverted::" in out
+    # The column is where the offending value starts on its line (bottomX of the first box).
+    line = next(l for l in out.splitlines() if "AML408" in l)
+    col = int(re.search(r",col=(\d+),", line).group(1))
+    assert line.startswith(f"::error file=train.jsonl,line=1,col={col},title=AML408 box-inverted::")
+    raw = data.read_text().splitlines()[0]
+    assert raw[col - 1:].startswith("0.2")
 
 
 def test_github_escapes_newlines_and_property_separators(workdir, capsys):
@@ -144,8 +149,8 @@ def test_azure_logging_commands(workdir, capsys):
     data = write(workdir / "train.jsonl", [record(1, top_x=0.7, bottom_x=0.2), ""] + [record(i) for i in range(2, 12)])
     _, out = run(capsys, data, "--task", "od", "--format", "azure")
     lines = out.splitlines()
-    assert any(line.startswith("##vso[task.logissue type=error;sourcepath=") and "linenumber=1;code=AML408;]" in line
-               for line in lines)
+    assert any(line.startswith("##vso[task.logissue type=error;sourcepath=") and
+               re.search(r"linenumber=1;(columnnumber=\d+;)?code=AML408;\]", line) for line in lines)
     assert any("type=warning" in line and "code=AML007;]info: " in line for line in lines)
 
 

@@ -29,6 +29,7 @@ from automl_lint.reader import (
     nesting_depth,
     open_source,
     parse_line,
+    value_column,
 )
 from automl_lint.rules import annotation, classification, dataset, image_url, schema, syntax
 from automl_lint.settings import Settings
@@ -238,8 +239,11 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                 rule = finding[0]
                 if rule.code in enabled:
                     consequence = finding[3] if len(finding) > 3 else rule.consequence
+                    column = columns.get(i)
+                    if column is None and finding[1] and raw:
+                        column = value_column(raw, finding[1])
                     problems.append(Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code],
-                                            consequence, finding[2], columns.get(i), url))
+                                            consequence, finding[2], column, url))
             out.clear()
             columns.clear()
     return problems, state, line, records, omitted

@@ -202,3 +202,74 @@ def may_have_duplicate_keys(raw: bytes, parsed_keys: int, string_colons: int) ->
     string hides a colon behind an escape, so when the colons add up exactly no key can have been repeated.
     """
     return raw.find(b"\\") != -1 or raw.count(b":") != parsed_keys + string_colons
+
+
+# --- where a value is on its line ------------------------------------------------------------------------
+
+_DECODER = json.JSONDecoder()
+_WS = " \t\r\n"
+
+
+def value_column(raw: bytes, pointer: str) -> int | None:
+    """1-based column (in characters) where the value at a JSON pointer starts, or None.
+
+    Only run for findings that are listed (never on the clean path); skipping a sibling value uses the C
+    JSON scanner.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    n = len(text)
+    i = 0
+    if text.startswith("\ufeff"):
+        i = 1
+    try:
+        for token in pointer.split("/")[1:] if pointer else ():
+            token = token.replace("~1", "/").replace("~0", "~")
+            while i < n and text[i] in _WS:
+                i += 1
+            if i >= n:
+                return None
+            if text[i] == "{":
+                i = _member(text, i + 1, token)
+            elif text[i] == "[" and token.isdigit():
+                i = _element(text, i + 1, int(token))
+            else:
+                return None
+            if i is None:
+                return None
+        while i < n and text[i] in _WS:
+            i += 1
+        return i + 1 if i < n else None
+    except (ValueError, IndexError, RecursionError):
+        return None
+
+
+def _member(text: str, i: int, key: str) -> int | None:
+    while True:
+        while text[i] in _WS + ",":
+            i += 1
+        if text[i] == "}":
+            return None
+        name, i = json.decoder.scanstring(text, i + 1)
+        while text[i] in _WS:
+            i += 1
+        i += 1  # the colon
+        while text[i] in _WS:
+            i += 1
+        if name == key:
+            return i
+        i = _DECODER.raw_decode(text, i)[1]
+
+
+def _element(text: str, i: int, index: int) -> int | None:
+    for _ in range(index + 1):
+        while text[i] in _WS + ",":
+            i += 1
+        if text[i] == "]":
+            return None
+        if _ == index:
+            return i
+        i = _DECODER.raw_decode(text, i)[1]
+    return None
