@@ -193,3 +193,13 @@ def test_predictions_document_larger_than_the_line_limit_is_refused(tmp_path, ru
     f.write_text(json.dumps([{"filename": "a", "probs": [0.5], "labels": ["x"]}] * 50, indent=2))
     rc, doc = run_json(f, "--kind", "predictions", "--task", "mc", "--max-line-bytes", "100")
     assert rc == 1 and [p["code"] for p in doc["files"][0]["problems"]] == ["AML011"]
+
+
+def test_prediction_records_missing_documented_keys(tmp_path, run_json):
+    f = tmp_path / "preds.jsonl"
+    f.write_text(json.dumps({"filename": "a.jpg", "boxes": [{"box": {"topX": 0.1, "topY": 0.1, "bottomX": 0.5,
+                                                                      "bottomY": 0.5}, "label": "can"}]}) + "\n")
+    rc, doc = run_json(f, "--kind", "predictions", "--task", "od")
+    assert rc == 1
+    assert {(p["line"], p["pointer"], p["code"]) for p in doc["files"][0]["problems"]} == {
+        (1, "/boxes/0/score", "AML151")}

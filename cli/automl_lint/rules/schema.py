@@ -17,16 +17,6 @@ from automl_lint.rules import rule
 
 F = "schema"
 
-SCHEMA_MISSING_KEY = rule(
-    "AML101", "schema-missing-key", "warning", "none",
-    "A key the documentation requires is missing.",
-    what="Reports keys that the documented schema of the task requires and the record lacks, where AutoML "
-    "itself does not depend on them (otherwise a runtime rule reports what AutoML does).",
-    why="Files that follow the documented contract keep working when AutoML's reader changes.",
-    example='An instance-segmentation annotation without `label` is reported by AML403; this rule covers the rest.',
-    fix="Add the key (see `automl-lint --print-schema TASK`).",
-    family=F,
-)
 SCHEMA_WRONG_TYPE = rule(
     "AML102", "schema-wrong-type", "warning", "none",
     "A value has a type the documentation does not allow.",
@@ -120,7 +110,8 @@ def explain(value: dict, task: str, kind: str, covered: list[str], out: list) ->
             key_ptr = f"{ptr}/{missing}" if isinstance(missing, str) else ptr
             if _covered(key_ptr, covered):
                 continue
-            r = PREDICTION_MISSING_KEY if predictions else SCHEMA_MISSING_KEY
+            # Every key a training schema requires is one AutoML needs, so a runtime rule has covered it.
+            r = PREDICTION_MISSING_KEY if predictions else SCHEMA_INVALID_VALUE
             out.append((r, key_ptr, f"{err.message} (documented schema)"))
             continue
         if _covered(ptr, covered):
