@@ -91,3 +91,18 @@ def test_validation_mltable_reading_the_training_jsonl_is_an_error(run_json, tmp
     assert rc == 1
     valid = [f for f in doc["files"] if f["role"] == "validation" and f["kind"] == "mltable"]
     assert [p["code"] for p in valid[0]["problems"]] == ["AML812"]
+
+
+def test_malformed_path_entries_and_unknown_keys(tmp_path):
+    shutil.copy(MLT / "classic" / "train_annotations.jsonl", tmp_path)
+    (tmp_path / "MLTable").write_text(
+        "paths:\n"
+        "  - file: train_annotations.jsonl\n"
+        "  - file: a.jsonl\n    folder: b\n"      # two kinds in one entry
+        "  - just-a-string\n"
+        "transformations:\n"
+        "  - read_json_lines:\n      encoding: utf8\n      invalid_lines: error\n"
+        "  - convert_column_types:\n      - columns: image_url\n        column_type: stream_info\n"
+        "colums: [label]\n")                      # a misspelt top-level key
+    codes = sorted(f[0].code for f in mltable.load(str(tmp_path / "MLTable")).findings)
+    assert codes == ["AML803", "AML803", "AML809"]
