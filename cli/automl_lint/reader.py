@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
 
 import orjson
@@ -24,15 +23,6 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 
 class SourceError(Exception):
     """The tool cannot read an input at all (exit code 2)."""
-
-
-@dataclass(slots=True)
-class Record:
-    """One parsed line: ``value`` is the JSON object, or None when the line produced a finding instead."""
-
-    line: int
-    raw: bytes
-    value: dict | None
 
 
 def open_source(path: str) -> BinaryIO:

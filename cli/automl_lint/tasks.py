@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-TASKS = ("multiclass", "multilabel", "object-detection", "instance-segmentation")
-
 ALIASES = {
     "mc": "multiclass", "multiclass": "multiclass", "multi-class": "multiclass",
     "image-classification": "multiclass",
