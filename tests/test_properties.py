@@ -125,10 +125,10 @@ def test_splitting_a_file_keeps_its_per_line_findings(capsys, parts, task):
        task=st.sampled_from(["auto", "od", "mc"]))
 def test_parallel_run_equals_jobs_1(capsys, monkeypatch, data, task):
     path = _write("parallel.jsonl", data)
-    _, one = _lint(capsys, path, "--task", task)
+    rc_one, one = _lint(capsys, path, "--task", task)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
     rc = main([path, "--format", "json", "--jobs", "2", "--task", task])
     out, err = capsys.readouterr()
     monkeypatch.undo()
     assert "Traceback" not in err
-    assert json.loads(out) == one
+    assert rc == rc_one and json.loads(out) == one
