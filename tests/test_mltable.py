@@ -106,3 +106,29 @@ def test_malformed_path_entries_and_unknown_keys(tmp_path):
         "colums: [label]\n")                      # a misspelt top-level key
     codes = sorted(f[0].code for f in mltable.load(str(tmp_path / "MLTable")).findings)
     assert codes == ["AML803", "AML803", "AML809"]
+
+
+def _od(i, boxes):
+    import json
+
+    return json.dumps({"image_url": f"AmlDatastore://ds/img_{i}.jpg", "label": [
+        {"label": c, "topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.5} for c in boxes]})
+
+
+def test_several_jsonl_files_are_one_dataset(run_json, tmp_path):
+    # Shard 1 holds only background images: alone it would "fail the job"; AutoML reads both shards as one.
+    (tmp_path / "shard_1.jsonl").write_text("\n".join(_od(i, []) for i in range(6)) + "\n")
+    (tmp_path / "shard_2.jsonl").write_text("\n".join(_od(i, ["can", "carton"]) for i in range(10, 20))
+                                            + "\n" + _od(3, ["can"]) + "\n")  # img_3 is also in shard 1
+    shutil.copy(MLT / "pattern" / "MLTable", tmp_path / "MLTable")
+    (tmp_path / "MLTable").write_text((MLT / "pattern" / "MLTable").read_text().replace(
+        "./part_*.jsonl", "./shard_*.jsonl").replace("  - file: ./missing.jsonl\n", ""))
+    rc, doc = run_json(tmp_path, "--task", "od")
+    by_file = {f["path"].rsplit("/", 1)[-1]: f for f in doc["files"]}
+    assert set(by_file) == {"MLTable", "shard_1.jsonl", "shard_2.jsonl"}
+    assert not [p for p in by_file["shard_1.jsonl"]["problems"] if p["line"] is None]  # no per-shard verdict
+    table = {p["code"]: p for p in by_file["MLTable"]["problems"]}
+    assert "AML601" not in table  # the whole dataset has objects
+    assert "AML604" in table and "shard_1.jsonl 1-6, shard_2.jsonl 7-17" in table["AML604"]["message"]
+    assert "lines 4, 17" in table["AML604"]["message"]
+    assert rc == 0
