@@ -161,12 +161,9 @@ def lint(
         table = mltable.find(validation)
         valids = (mltable.lint(table, settings, role="validation", training=results) if table
                   else [lint_file(validation, settings.for_path(validation), role="validation")])
-        for valid in valids:
-            if valid.kind == "mltable":
-                continue
-            for train in results:
-                if train.kind != "mltable":
-                    lint_pair(train, valid, settings)
+        for valid in _datasets(valids):
+            for train in _datasets(results):
+                lint_pair(train, valid, settings)
         results.extend(valids)
     _printable_paths(results)
     if settings.images:
@@ -218,6 +215,12 @@ def _printable_paths(results: list[FileResult]) -> None:
             r.path = os.fsencode(r.path).decode("utf-8", "backslashreplace")
             for p in r.problems:
                 p.path = r.path
+
+
+def _datasets(results: list[FileResult]) -> list[FileResult]:
+    """What AutoML reads as one dataset each: a JSONL file, or an MLTable that reads several files."""
+    whole = {r.path for r in results if r.kind == "mltable" and r.task is not None}
+    return [r for r in results if r.path in whole or (r.kind != "mltable" and r.part_of not in whole)]
 
 
 def _image_settings(settings: Settings, images, roots, datastores, maps, cache) -> None:

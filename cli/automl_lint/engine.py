@@ -55,6 +55,9 @@ class FileResult:
     image_refs: list | None = None
     # Findings of lines past --max-problems: counted, not kept.
     omitted: Omitted | None = None
+    lines: int = 0  # physical lines read (records + blank lines)
+    # Set on the JSONL parts of an MLTable that reads several files, whose dataset is judged as a whole.
+    part_of: str | None = None
 
 
 class RecordChecker:
@@ -352,7 +355,7 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
             checker = RecordChecker(task, settings)
             lines = itertools.chain(head, head_iter)
             try:
-                problems, state, _, records, omitted = _check_lines(display, lines, checker, settings)
+                problems, state, result.lines, records, omitted = _check_lines(display, lines, checker, settings)
                 result.omitted = omitted if omitted.lines else None
             except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt .gz data
                 raise SourceError(f"{display}: cannot read ({exc})") from None
@@ -482,6 +485,7 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
             state.merge(chunk_state, offset)
         result.records += records
         offset += nlines
+    result.lines = offset
     result.problems, result.state = problems, state
     result.omitted = omitted if omitted.lines else None
 
@@ -495,7 +499,9 @@ def _finish(result: FileResult, settings: Settings, task: str | None, inferred: 
         findings.append((FINDINGS_NOT_LISTED, f"{o.problems} more finding(s) on {o.lines} line(s) from line "
                          f"{o.first_line} on are counted in the summary but not listed (--max-problems "
                          f"{settings.max_problems})"))
-    if result.records == 0:
+    if not settings.dataset_checks:
+        pass  # one part of a larger dataset (an MLTable reading several files): checked as a whole elsewhere
+    elif result.records == 0:
         findings.append((syntax.EMPTY_FILE, "the file has no records"))
     elif task is None and settings.kind == "training":
         findings.append((schema.RECORD_SHAPE_MISMATCH, "the task could not be inferred from the records' "

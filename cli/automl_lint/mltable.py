@@ -6,6 +6,7 @@ Accepts the classic file the Azure ML examples write and the newer serialisation
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 from dataclasses import dataclass, field
@@ -283,4 +284,40 @@ def lint(path: str, settings, role: str = "training", training: list | None = No
                                    f"{shared}, which is also training data: validation measures memorisation"))
     own = FileResult(path, None, False, "mltable", role=role)
     own.problems = table.problems(settings)
-    return [own] + [lint_file(p, settings, role=role) for p in table.jsonl]
+    if len(table.jsonl) <= 1:
+        return [own] + [lint_file(p, settings, role=role) for p in table.jsonl]
+    # AutoML reads every file of the MLTable as one dataset: the dataset rules judge them together.
+    part = dataclasses.replace(settings, dataset_checks=False)
+    part.has_validation = getattr(settings, "has_validation", False)
+    parts = [lint_file(p, part, role=role) for p in table.jsonl]
+    for r in parts:
+        r.part_of = own.path
+    _check_as_one_dataset(own, parts, settings)
+    return [own] + parts
+
+
+def _check_as_one_dataset(own, parts: list, settings) -> None:
+    """Dataset rules on the union of the parts, reported on the MLTable; lines are counted across the files."""
+    from automl_lint.engine import settings_has_validation
+    from automl_lint.rules import dataset
+
+    state, offset, spans = None, 0, []
+    for r in parts:
+        lines = r.lines
+        if state is None:
+            state = dataclasses.replace(r.state, classes=r.state.classes.copy(), class_lines=dict(r.state.class_lines),
+                                        type_lines=dict(r.state.type_lines), url_hashes=r.state.url_hashes[:],
+                                        url_lines=r.state.url_lines[:])
+        else:
+            state.merge(r.state, offset)
+        spans.append(f"{os.path.basename(r.path)} {offset + 1}-{offset + lines}")
+        offset += lines
+    own.task = next((r.task for r in parts if r.task), None)
+    own.state = state  # the records stay counted on the parts
+    if own.task is None or settings.kind != "training":
+        return
+    where = f" (lines counted across the files in the MLTable's order: {', '.join(spans)})"
+    for rule, message in dataset.check_dataset(state, own.task, settings, settings_has_validation(settings)):
+        if rule.code in settings.enabled:
+            own.problems.append(Problem(own.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                                        rule.consequence, message + where))

@@ -25,6 +25,7 @@ class Settings:
     max_imbalance_ratio: float = 20.0
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     max_problems: int = 50_000  # per file; 0: no limit
+    dataset_checks: bool = True  # False for the parts of a dataset spread over several files
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     severity: dict[str, str] = field(default_factory=dict)
