@@ -330,17 +330,14 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
             if len(kept) != len(poly):
                 x0, y0, x1, y1 = poly_rules.extent(kept)
             poly = kept
-        elif not (segmentation and not poly):
-            out.append((poly_rules.POLYGON_EMPTY, f"{p}/polygon", f"polygon {_short(poly)} has no usable first "
-                        "segment; AutoML drops the annotation"))
+        else:  # null, [], 0, or an empty first segment: AutoML's box is impossible either way
+            what = "is empty" if not poly else "has no usable first segment"
+            out.append((poly_rules.POLYGON_EMPTY, f"{p}/polygon", f"polygon {_short(poly)} {what}; AutoML drops the "
+                        "annotation"))
             return INVALID
-    if segmentation and not poly:
-        if has_poly:
-            out.append((poly_rules.POLYGON_EMPTY, f"{p}/polygon", f"polygon {_short(poly)} is empty; AutoML drops "
-                        "the annotation"))
-        else:
-            out.append((poly_rules.POLYGON_MISSING, p, f"annotation {i} has a box but no polygon; instance "
-                        "segmentation drops it"))
+    elif segmentation:
+        out.append((poly_rules.POLYGON_MISSING, p, f"annotation {i} has a box but no polygon; instance "
+                    "segmentation drops it"))
         return INVALID
     if 0.0 <= x0 <= 1.0 and 0.0 <= y0 <= 1.0 and 0.0 <= x1 <= 1.0 and 0.0 <= y1 <= 1.0:
         if x0 < x1 and y0 < y1:

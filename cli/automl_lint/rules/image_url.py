@@ -220,12 +220,11 @@ def _check_slow(url: str, out: list) -> str | None:
         out.append((URL_FOLDER, p, f"image_url {url!r} names a folder, not a file; AutoML skips the image"))
         return None
     changes = []
-    body = rest if scheme == "AmlDatastore" else rest
-    if "//" in body:
+    if "//" in rest:
         changes.append("'//' collapsed to '/'")
-    if "?" in body:
+    if "?" in rest:
         changes.append("the '?query' stripped")
-    if "%" in body and unquote(body) != body:
+    if "%" in rest and unquote(rest) != rest:
         changes.append("percent-escapes decoded")
     if changes:
         resolved = resolve(url)
