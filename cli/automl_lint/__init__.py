@@ -2,6 +2,16 @@
 
 Tells you, line by line, what AutoML will do with your data: fail the job, drop the image, drop an
 annotation, silently alter a value, or use it as written.
+
+    import automl_lint
+    report = automl_lint.lint("train.jsonl", task="od")
 """
 
 __version__ = "0.1.0"
+
+
+def lint(paths, **options):
+    """Lint ``paths`` with the command line's settings as keyword arguments; see :func:`automl_lint.api.lint`."""
+    from automl_lint.api import lint as _lint
+
+    return _lint(paths, **options)

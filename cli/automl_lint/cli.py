@@ -15,15 +15,13 @@ from typing import Optional
 
 import typer
 
-from automl_lint import __version__, baseline, mltable, tasks
-from automl_lint.config import ConfigError, load as load_config
-from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair
+from automl_lint import __version__, api, tasks
+from automl_lint.images.locate import parse_mapping
 from automl_lint.problem import Severity
 from automl_lint.reader import SourceError
 from automl_lint.reporters import FORMATS
 from automl_lint.rules import REGISTRY, all_rules, lookup
 from automl_lint.settings import MODELS, Settings
-from automl_lint.verdict import worst_severity_rank
 
 
 class UsageFailure(Exception):
@@ -127,60 +125,21 @@ def lint(
         out.write(json.dumps(load_schema(t, kind.value), indent=2) + "\n")
         return 0
 
-    t = tasks.normalise(task)
-    if t is None:
-        raise UsageFailure(f"unknown task {task!r}; use mc, ml, od, is or auto")
-    settings = Settings(
-        task=t, kind=kind.value, model=model.value, jobs=jobs, min_images=min_images,
-        min_class_examples=min_class_examples, max_imbalance_ratio=max_imbalance_ratio,
-        max_line_bytes=max_line_bytes, max_problems=max_problems, select=_codes(select), ignore=_codes(ignore),
-        fail_on=fail_on.value,
-    )
-    settings, config_file = _with_config(ctx, settings, config_path, isolated)
+    try:
+        settings, config_file = api.configure(config=False if isolated else config_path, **_given_settings(ctx))
+    except api.UsageError as exc:
+        raise UsageFailure(str(exc)) from None
     if show_settings:
         out.write(_show_settings(settings, config_file))
         return 0
     paths = list(paths or [])
-    if not paths:
-        raise UsageFailure("no input: give JSONL files, directories or - (see --help)")
     if pair:
         if len(paths) != 2 or validation:
             raise UsageFailure("--pair needs exactly two files (training, validation) and no --validation")
         paths, validation = paths[:1], paths[1]
-    settings.has_validation = bool(validation)
-    _image_settings(settings, images, image_root, datastore, image_map, image_cache)
-
-    results: list[FileResult] = []
-    for path in paths:
-        table = mltable.find(path) if path != "-" else None
-        if table:
-            results.extend(mltable.lint(table, settings))
-        else:
-            results.extend(lint_file(p, settings.for_path(p)) for p in expand_paths([path]))
-    if validation:
-        table = mltable.find(validation)
-        valids = (mltable.lint(table, settings, role="validation", training=results) if table
-                  else [lint_file(validation, settings.for_path(validation), role="validation")])
-        for valid in _datasets(valids):
-            for train in _datasets(results):
-                lint_pair(train, valid, settings)
-        results.extend(valids)
-    _printable_paths(results)
-    if settings.images:
-        from automl_lint.images.check import check_images
-        from automl_lint.images.storage import StorageUnavailable
-
-        try:
-            check_images(results, settings)
-        except StorageUnavailable as exc:
-            raise SourceError(str(exc)) from None
-
-    if write_baseline:
-        count = baseline.write(write_baseline, results)
-        sys.stderr.write(f"automl-lint: recorded {count} finding(s) in {write_baseline}\n")
-        baseline_path = baseline_path or write_baseline
-    if baseline_path:
-        baseline.apply(baseline_path, results, settings)
+    report = api.run(paths, settings, validation=validation, baseline=baseline_path, write_baseline=write_baseline)
+    for note in report.notes:
+        sys.stderr.write(f"automl-lint: {note}\n")
 
     fmt = output_format.value if output_format else ("table" if _is_terminal(output_file) else "concise")
     from automl_lint import reporters
@@ -194,54 +153,46 @@ def lint(
     if output_file:
         try:
             with open(output_file, "w", encoding="utf-8") as fh:
-                reporter(results, fh, options)
+                reporter(report.results, fh, options)
         except OSError as exc:
             raise SourceError(f"{output_file}: cannot write ({exc.strerror or exc})") from None
     else:
-        reporter(results, out, options)
+        reporter(report.results, out, options)
         out.flush()
-
-    if exit_zero:
-        return 0
-    threshold = Severity(settings.fail_on).rank
-    failing = any(worst_severity_rank(r) >= threshold for r in results)
-    return 1 if failing else 0
+    return 0 if exit_zero else report.exit_code()
 
 
-def _printable_paths(results: list[FileResult]) -> None:
-    """File names that are not UTF-8 (surrogate escapes) shown as ``\\xe9``: JSON and UTF-8 output cannot hold them."""
-    for r in results:
-        if not r.path.isascii():
-            r.path = os.fsencode(r.path).decode("utf-8", "backslashreplace")
-            for p in r.problems:
-                p.path = r.path
+# Command-line parameter -> configuration key, for the options that are settings of a run.
+_SETTING_OPTIONS = {
+    "task": "task", "kind": "kind", "model": "model", "select": "select", "ignore": "ignore", "fail_on": "fail-on",
+    "jobs": "jobs", "min_images": "min-images", "min_class_examples": "min-class-examples",
+    "max_imbalance_ratio": "max-imbalance-ratio", "max_problems": "max-problems", "max_line_bytes": "max-line-bytes",
+    "images": "images", "image_root": "image-root", "datastore": "datastores", "image_map": "maps",
+    "image_cache": "image-cache",
+}
 
 
-def _datasets(results: list[FileResult]) -> list[FileResult]:
-    """What AutoML reads as one dataset each: a JSONL file, or an MLTable that reads several files."""
-    whole = {r.path for r in results if r.kind == "mltable" and r.task is not None}
-    return [r for r in results if r.path in whole or (r.kind != "mltable" and r.part_of not in whole)]
-
-
-def _image_settings(settings: Settings, images, roots, datastores, maps, cache) -> None:
-    images = images or settings.images  # the configuration may turn image checks on
-    if images is None:
-        return
-    from automl_lint.images.locate import parse_mapping
-
-    if images not in ("header", "full"):
-        raise UsageFailure(f"--images takes 'header' or 'full', not {images!r}")
-    settings.images = images
-    settings.image_root = list(roots or []) or settings.image_root  # the configuration may already name roots
-    try:
-        settings.datastores.update(parse_mapping(d, "--datastore") for d in datastores or [])
-        settings.image_maps.update(parse_mapping(m, "--map") for m in maps or [])
-    except ValueError as exc:
-        raise UsageFailure(str(exc)) from None
-    if not (settings.image_root or settings.datastores or settings.image_maps):
-        raise UsageFailure("--images needs --image-root, --datastore or --map to find the images")
-    if cache is not None:
-        settings.image_cache = cache
+def _given_settings(ctx: typer.Context) -> dict:
+    """The run settings given explicitly on the command line, as configuration keys and values."""
+    given = {}
+    for param, key in _SETTING_OPTIONS.items():
+        if not _given(ctx, param):
+            continue
+        value = ctx.params[param]
+        if isinstance(value, Enum):
+            value = value.value
+        if param in ("select", "ignore"):
+            value = _codes(value)
+        elif param in ("datastore", "image_map"):
+            option = "--datastore" if param == "datastore" else "--map"
+            try:
+                value = dict(parse_mapping(m, option) for m in value or [])
+            except ValueError as exc:
+                raise UsageFailure(str(exc)) from None
+        elif param == "images" and value not in ("header", "full"):
+            raise UsageFailure(f"--images takes 'header' or 'full', not {value!r}")
+        given[key] = value
+    return given
 
 
 def _codes(value: str | None) -> list[str]:
@@ -252,19 +203,6 @@ def _codes(value: str | None) -> list[str]:
         if not c.startswith("AML") or not any(code.startswith(c) for code in REGISTRY):
             raise UsageFailure(f"unknown rule code or prefix {c!r} (see --list-rules)")
     return codes
-
-
-def _with_config(ctx: typer.Context, settings: Settings, path: str | None,
-                 isolated: bool) -> tuple[Settings, str | None]:
-    """Settings from the configuration file, except what the command line gave explicitly."""
-    try:
-        config = load_config(path, isolated=isolated)
-    except ConfigError as exc:
-        raise UsageFailure(str(exc)) from None
-    values = {k: v for k, v in config.values.items() if not _given(ctx, k)}
-    if _given(ctx, "task"):
-        values.pop("task_patterns", None)  # an explicit --task applies to every file
-    return (dataclasses.replace(settings, **values) if values else settings), config.path
 
 
 def _given(ctx: typer.Context, param: str) -> bool:
@@ -298,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except typer.TyperException as exc:  # usage errors: unknown option, bad value, ...
         return _fail(exc.format_message())
-    except (UsageFailure, SourceError) as exc:
+    except (UsageFailure, api.UsageError, SourceError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         sys.stderr.write("automl-lint: interrupted\n")

@@ -145,7 +145,7 @@ def parse(table: dict, where: str, root: str) -> dict:
         if check is None:
             raise ConfigError(f"{where}: unknown key {key!r} (known keys: {', '.join(sorted(_KEYS))})")
         field_name, convert = check
-        values[field_name] = convert(value, f"{where} {key}")
+        values[field_name] = convert(value, f"{where} {key}".strip())
     if "task_patterns" in values or "per_file_ignores" in values:
         values["config_root"] = root
     if "image_root" in values:
