@@ -59,3 +59,15 @@ def test_upper_case_format_is_a_documented_contract_deviation(report):
 def test_fashionpedia_class_distribution_is_reported(report):
     f = _files(report, "fashionpedia")[0]
     assert {"AML609", "AML610"} <= {p["code"] for p in f["problems"]}
+
+
+def test_fridge_segmentation_spurious_origins_are_stray_vertices(report):
+    """The 2022-05-27 fridge polygons start 218 segments (216 polygons) at 0.0, 0.0; the other versions do not."""
+    for f in _files(report, "instance-segmentation-task-fridge-items"):
+        stray = [p for p in f["problems"] if p["code"] == "AML510"]
+        if "6c4286354" not in f["path"]:
+            assert stray == [], f["path"]
+            continue
+        expected = 218 if "train_annotations" in f["path"] else 50
+        assert len(stray) == expected
+        assert all("(0, 0)" in p["message"] for p in stray)

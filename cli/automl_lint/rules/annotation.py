@@ -344,6 +344,8 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
             if has_poly and poly_rules.is_collinear(poly):
                 out.append((poly_rules.POLYGON_COLLINEAR, f"{p}/polygon", f"the points of annotation {i} are "
                             "collinear: the mask is empty"))
+            elif has_poly:
+                _stray_vertices(ann["polygon"], poly, p, i, out)
             return VALID
         if has_poly:
             out.append((poly_rules.POLYGON_DEGENERATE, f"{p}/polygon", f"polygon of annotation {i} has zero "
@@ -373,6 +375,16 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
         out.append((BOX_OUT_OF_RANGE, ptr, f"{where} of annotation {i} is outside [0, 1] ({shown}); AutoML drops the "
                     "annotation (no clipping)"))
     return INVALID
+
+
+def _stray_vertices(written: list, kept: list, p: str, i: int, out: list) -> None:
+    for j, segment in enumerate(written):
+        if any(segment is k for k in kept):
+            k = poly_rules.stray_vertex(segment)
+            if k is not None:
+                out.append((poly_rules.POLYGON_STRAY_VERTEX, f"{p}/polygon/{j}/{2 * k}", f"vertex {k} "
+                            f"({segment[2 * k]:g}, {segment[2 * k + 1]:g}) of segment {j} of annotation {i} lies far "
+                            "outside the rest of the outline: AutoML's box and mask stretch to it"))
 
 
 def _last_exc() -> BaseException:
@@ -452,6 +464,9 @@ def fast_segmentation(ok_classes: set, plain_url, value: dict, raw: bytes, state
         if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) <= 1e-12 and (
                 not (_varies(poly, 0) and _varies(poly, 1)) or poly_rules.is_collinear(poly)):
             return False
+        for segment in poly:
+            if len(segment) >= 8 and poly_rules.stray_vertex(segment) is not None:
+                return False
     return _fast_commit(url, labels, plain_url, value, raw, state)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from automl_lint.rules import rule
 
 F = "polygon"
@@ -94,6 +96,61 @@ POLYGON_CRASH = rule(
     fix='Write the polygon as a list of segments: `"polygon": [[0.1, 0.1, 0.5, 0.1, 0.5, 0.5]]`.',
     family=F,
 )
+POLYGON_STRAY_VERTEX = rule(
+    "AML510", "polygon-stray-vertex", "warning", "none",
+    "A polygon vertex lies far outside the rest of its outline (e.g. a spurious 0.0, 0.0 point).",
+    what="Reports a segment of 4 or more points with one vertex far outside the extent of the others (beyond a "
+    "quarter of their size) whose two edges are both over 3 times the segment's median edge: a spike no outline "
+    "of a real object has. Checked on annotations AutoML keeps.",
+    why="AutoML derives the box from the polygon's extent and rasterises the mask from the outline as written: "
+    "the box stretches to the stray point and the mask gains a wedge reaching it. Microsoft's own fridge "
+    "instance-segmentation sample (2022-05-27) starts 218 segments (in 216 of its 269 polygons) with a spurious "
+    "`0.0, 0.0` vertex.",
+    example='`"polygon": [[0.0, 0.0, 0.52, 0.31, 0.60, 0.33, 0.64, 0.52, 0.58, 0.71, 0.50, 0.69]]`',
+    fix="Remove the stray vertex (a mask-to-polygon conversion that starts every ring at the origin is the usual "
+    "cause); draw the report (`--format html`) to see it.",
+    family=F,
+)
+
+# A stray vertex: beyond the others' extent by this fraction of their size, with both of its edges this many
+# times the segment's median edge (the lower one for an even count). Calibrated on the fridge sample: all 218
+# spurious origins found (216 polygons), none of its clean versions' 269 polygons flagged; regular polygons
+# (all edges equal) never are.
+STRAY_DISTANCE = 0.25
+STRAY_EDGE = 3.0
+
+
+def stray_vertex(segment: list) -> int | None:
+    """Index (in points) of the vertex lying far outside the rest of a numeric segment, or None."""
+    n = len(segment) // 2
+    if n > 1 and segment[0] == segment[2 * n - 2] and segment[1] == segment[2 * n - 1]:
+        n -= 1  # a closed ring repeats its first point
+    if n < 4:
+        return None
+    xs, ys = segment[0:2 * n:2], segment[1:2 * n:2]
+    sx, sy = sorted(xs), sorted(ys)  # sorting floats is cheaper than min() and max() on them
+    # Necessary: an extreme standing apart from the next value on its axis by over a fifth of the axis' span.
+    gap_x, gap_y = (sx[-1] - sx[0]) * 0.2, (sy[-1] - sy[0]) * 0.2
+    if (sx[1] - sx[0] <= gap_x and sx[-1] - sx[-2] <= gap_x and sy[1] - sy[0] <= gap_y
+            and sy[-1] - sy[-2] <= gap_y):
+        return None
+    best, found, median = STRAY_DISTANCE, None, None
+    # Only a point that is alone at an end of an axis can lie outside the others' extent.
+    for k in {xs.index(sx[0]), xs.index(sx[-1]), ys.index(sy[0]), ys.index(sy[-1])}:
+        x, y = xs[k], ys[k]
+        x0, x1 = (sx[1] if x == sx[0] else sx[0]), (sx[-2] if x == sx[-1] else sx[-1])
+        y0, y1 = (sy[1] if y == sy[0] else sy[0]), (sy[-2] if y == sy[-1] else sy[-1])
+        size = max(x1 - x0, y1 - y0)
+        beyond = max(x0 - x, x - x1, y0 - y, y - y1)
+        if size <= 0 or beyond <= best * size:
+            continue
+        if median is None:
+            median = sorted(math.hypot(xs[i] - xs[i - 1], ys[i] - ys[i - 1]) for i in range(n))[(n - 1) // 2]
+        after = (k + 1) % n
+        edge = min(math.hypot(x - xs[k - 1], y - ys[k - 1]), math.hypot(xs[after] - x, ys[after] - y))
+        if edge > STRAY_EDGE * median:
+            best, found = beyond / size, k
+    return found
 
 
 class OddPolygon(Exception):
