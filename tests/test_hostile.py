@@ -348,14 +348,24 @@ def test_image_urls_leaving_the_root_are_refused_and_never_read(tmp_path, capsys
             "AmlDatastore://../secret.jpg", "AmlDatastore://ds/a/%2e%2e/%2e%2e/%2e%2e/secret.jpg",
             "AmlDatastore://ds//etc/passwd"]
     root, data, secret = _image_dataset(tmp_path, urls)
-    opened = []
-    real_read = Storage.read
-    monkeypatch.setattr(Storage, "read", lambda self, loc, size: opened.append(loc) or real_read(self, loc, size))
+    opened = _record_reads(monkeypatch)
     rc, doc, _ = lint(capsys, data, "--task", "od", "--images=full", "--image-root", root, "--image-cache", "")
     found = codes(doc)
     assert {(2, "AML714"), (3, "AML714"), (4, "AML714"), (5, "AML714")} <= found
     assert (1, "AML714") not in found and (6, "AML714") not in found  # '//' collapses: /etc/passwd stays inside
-    assert not [p for p in opened if os.path.realpath(p) == str(secret)]
+    assert opened and str(secret) not in opened
+
+
+def _record_reads(monkeypatch) -> list:
+    """The real paths of every local image file automl-lint reads bytes from."""
+    opened = []
+    real = storage_module._pread
+
+    def pread(fd):
+        opened.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+    monkeypatch.setattr(storage_module, "_pread", pread)
+    return opened
 
 
 def test_locator_refuses_parent_segments_for_blob_locations_too():
@@ -392,11 +402,11 @@ class _SlowBlob:
     def __init__(self):
         self.calls = []
 
-    def info(self, path, timeout=None):
+    def info(self, path, timeout=None, **kwargs):
         self.calls.append(("info", timeout))
         raise TimeoutError
 
-    def cat_file(self, path, timeout=None):
+    def cat_file(self, path, timeout=None, **kwargs):
         self.calls.append(("cat_file", timeout))
         raise TimeoutError
 
@@ -407,7 +417,7 @@ def test_blob_timeouts_are_bounded_and_reported_per_image(monkeypatch):
     monkeypatch.setattr(storage, "_blob", lambda location: (fs, location.split("://", 1)[1]))
     for i in range(5):
         with pytest.raises(ImageUnreadable, match="did not answer"):
-            storage.stat(f"az://container/{i}.jpg")
+            storage.open(f"az://container/{i}.jpg", "az://container")
     # Every operation carries the timeout, and a dead account is asked once, not once per image.
     assert fs.calls == [("info", storage_module.BLOB_TIMEOUT)]
 
@@ -427,4 +437,79 @@ def test_oversized_image_file_is_not_read(tmp_path, monkeypatch):
     path = tmp_path / "big.jpg"
     path.write_bytes(b"x" * 100)
     with pytest.raises(ImageUnreadable, match="over automl-lint's limit"):
-        Storage().read(str(path), 100)
+        storage_module.open_local(str(path), str(tmp_path)).read_all()
+
+
+def test_symlink_swapped_in_before_the_open_is_refused_and_never_read(tmp_path, capsys, monkeypatch):
+    # A racing attacker replaces the image by a link pointing out of the root right before automl-lint opens it:
+    # what was opened is checked, so the file outside is never read.
+    root, data, secret = _image_dataset(tmp_path, ["AmlDatastore://ds/ok.jpg"])
+    target = str(root / "ds" / "ok.jpg")
+    real_open = os.open
+
+    def racing_open(path, flags, *args, **kwargs):
+        if str(path) == target and not os.path.islink(target):
+            os.remove(target)
+            os.symlink(secret, target)
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, "open", racing_open)
+    opened = _record_reads(monkeypatch)
+    rc, doc, _ = lint(capsys, data, "--task", "od", "--images=full", "--image-root", root, "--image-cache", "")
+    assert (1, "AML714") in codes(doc)
+    assert str(secret) not in opened
+
+
+def test_symlink_swapped_in_after_the_open_does_not_redirect_the_read(tmp_path, capsys, monkeypatch):
+    # The swap comes after the check: the bytes still come from the file that was opened and checked.
+    root, data, secret = _image_dataset(tmp_path, ["AmlDatastore://ds/ok.jpg"])
+    target = str(root / "ds" / "ok.jpg")
+    real_check = storage_module._opened_path
+
+    def check_then_swap(fd, location, st):
+        real = real_check(fd, location, st)
+        if location == target:
+            os.remove(target)
+            os.symlink(secret, target)
+        return real
+    monkeypatch.setattr(storage_module, "_opened_path", check_then_swap)
+    opened = _record_reads(monkeypatch)
+    rc, doc, _ = lint(capsys, data, "--task", "od", "--images=full", "--image-root", root, "--image-cache", "")
+    assert not {c for _, c in codes(doc)} & {"AML714", "AML702", "AML701"}
+    assert opened and str(secret) not in opened
+
+
+def test_an_image_that_is_a_fifo_does_not_hang_the_run(tmp_path):
+    root, data, _ = _image_dataset(tmp_path, ["AmlDatastore://ds/ok.jpg", "AmlDatastore://ds/fifo.jpg"])
+    os.mkfifo(root / "ds" / "fifo.jpg")
+    for mode in ("--images", "--images=full"):
+        p = subprocess.run([*CLI, str(data), "--task", "od", mode, "--image-root", str(root), "--image-cache", "",
+                            "--format", "json"], capture_output=True, timeout=60)
+        assert p.returncode == 1, p.stderr
+        [problem] = [x for f in json.loads(p.stdout)["files"] for x in f["problems"] if x["line"] == 2]
+        assert problem["code"] == "AML715" and "FIFO" in problem["message"]
+
+
+def test_ctrl_c_while_probing_images_stops_at_once(tmp_path):
+    root = tmp_path / "root" / "ds"
+    root.mkdir(parents=True)
+    png = (FIXTURES / "images" / "img" / "ok.png").read_bytes()
+    n = 30_000
+    with open(tmp_path / "train.jsonl", "w") as fh:
+        for i in range(n):
+            (root / f"{i}.png").write_bytes(png + str(i).encode())  # distinct content: no whole-file hashing
+            fh.write(json.dumps({**OD, "image_url": f"AmlDatastore://ds/{i}.png"}) + "\n")
+    start = time.monotonic()
+    rc, err, survivors = _ctrl_c([str(tmp_path / "train.jsonl"), "--task", "od", "--images", "--image-root",
+                                  str(tmp_path / "root"), "--image-cache", "", "--jobs", "2"], 0.1,
+                                 wait_for_workers=True)
+    assert rc == 130 and b"Traceback" not in err and not survivors
+    assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("width", ["²", "١٢٨", "12\u0663", "⑫", "128px²"])
+def test_non_ascii_digits_in_image_details_are_not_a_crash(width, tmp_path, capsys):
+    root, data, _ = _image_dataset(tmp_path, [])
+    data.write_text(json.dumps({**OD, "image_url": "AmlDatastore://ds/ok.jpg",
+                                "image_details": {"width": width, "height": "48"}}) + "\n")
+    rc, doc, err = lint(capsys, data, "--task", "od", "--images", "--image-root", root, "--image-cache", "")
+    assert rc in (0, 1) and "Traceback" not in err

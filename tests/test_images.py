@@ -80,12 +80,13 @@ def test_images_needs_a_location_and_a_valid_mode(capsys):
 
 def test_second_run_uses_the_cache(run_json, tmp_path, monkeypatch):
     run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
-    import automl_lint.images.check as check
+    import automl_lint.images.batch as batch
 
     def boom(*args, **kwargs):
         raise AssertionError("probed again although cached")
 
-    monkeypatch.setattr(check, "probe_bytes", boom)
+    monkeypatch.setattr(batch, "probe_bytes", boom)
+    monkeypatch.setattr(batch, "probe_head", boom)
     _, doc = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
     assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}
 
@@ -138,3 +139,242 @@ def test_image_options_can_live_in_the_configuration(run_json, tmp_path, monkeyp
     assert rc == 1
     assert _image_codes(doc) == EXPECTED_FULL
     assert (project / ".cache").is_dir()  # relative to the configuration file
+
+
+# --- header mode reads headers; identical content is confirmed only for candidates -----------------------------
+
+def _photo(path, fmt, size=(1200, 900), seed=0, exif=True):
+    """A photo-like image of a few hundred KB (noise defeats compression), JPEG with an EXIF block or PNG."""
+    import random
+
+    from PIL import Image
+
+    rnd = random.Random(seed)
+    im = Image.frombytes("RGB", size, rnd.randbytes(size[0] * size[1] * 3))
+    kwargs = {}
+    if fmt == "JPEG" and exif:
+        e = Image.Exif()
+        e[0x0112] = 6
+        e[0x9286] = "x" * 20000  # a large EXIF block: the header runs past the first 16 KiB
+        kwargs["exif"] = e.tobytes()
+    im.save(path, fmt, **kwargs)
+    return path
+
+
+def _count_reads(monkeypatch) -> dict:
+    """Bytes read from each local image file, by real path."""
+    import os
+
+    from automl_lint.images import storage
+
+    counts: dict = {}
+    real = storage._pread
+
+    def pread(fd):
+        read = real(fd)
+        name = os.readlink(f"/proc/self/fd/{fd}")
+
+        def counted(offset, n):
+            data = read(offset, n)
+            counts[name] = counts.get(name, 0) + len(data)
+            return data
+        return counted
+    monkeypatch.setattr(storage, "_pread", pread)
+    return counts
+
+
+def test_header_mode_reads_the_head_not_the_file(tmp_path, monkeypatch):
+    from automl_lint.images.batch import probe_batch
+    from automl_lint.images.probe import HEAD_BYTES
+    from automl_lint.settings import Settings
+
+    files = [_photo(tmp_path / "a.jpg", "JPEG"), _photo(tmp_path / "b.png", "PNG", seed=1),
+             _photo(tmp_path / "c.jpg", "JPEG", seed=2, exif=False)]
+    counts = _count_reads(monkeypatch)
+    probes = probe_batch([(str(f), str(tmp_path), None) for f in files], Settings(images="header"))
+    assert [(p.format, p.width, p.height) for p in probes] == [("JPEG", 1200, 900), ("PNG", 1200, 900),
+                                                               ("JPEG", 1200, 900)]
+    assert probes[0].orientation == 6  # found in an EXIF block that ends past the head
+    sizes = {str(f): f.stat().st_size for f in files}
+    assert all(s > 300_000 for s in sizes.values())
+    # The head, plus what the parser needs beyond it (the 20 kB EXIF block): a few tens of kB, never the file.
+    assert counts[str(files[0])] <= HEAD_BYTES + 32 * 1024
+    assert counts[str(files[1])] == HEAD_BYTES and counts[str(files[2])] == HEAD_BYTES
+
+
+def test_png_exif_orientation_is_read_without_decoding_the_pixels(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from automl_lint.images.batch import probe_batch
+    from automl_lint.settings import Settings
+
+    e = Image.Exif()
+    e[0x0112] = 3
+    path = tmp_path / "r.png"
+    Image.new("RGB", (64, 48)).save(path, "PNG", exif=e.tobytes())  # eXIf chunk before the pixels
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels decoded in header mode"))
+    [p] = probe_batch([(str(path), str(tmp_path), None)], Settings(images="header"))
+    assert (p.format, p.orientation) == ("PNG", 3)
+
+
+def test_identical_images_are_confirmed_by_whole_hash_only_among_candidates(run_json, tmp_path, monkeypatch):
+    import json
+
+    img = tmp_path / "ds"
+    img.mkdir()
+    a = _photo(img / "a.png", "PNG", size=(200, 150))
+    (img / "a_copy.png").write_bytes(a.read_bytes())
+    # Same size and same first 16 KiB as a.png, different tail: a candidate that the whole hash rejects.
+    data = bytearray(a.read_bytes())
+    data[-20] ^= 0xFF
+    (img / "a_tail.png").write_bytes(bytes(data))
+    _photo(img / "other.png", "PNG", size=(200, 150), seed=5)
+    names = ["a.png", "a_copy.png", "a_tail.png", "other.png"]
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"image_url": f"AmlDatastore://ds/{n}", "label": "x"}) + "\n"
+                             for n in names))
+    counts = _count_reads(monkeypatch)
+    _, doc = run_json(train, "--task", "mc", "--images", "--image-root", tmp_path, "--image-cache", "")
+    dup = [(p["line"], p["message"]) for f in doc["files"] for p in f["problems"] if p["code"] == "AML712"]
+    assert [line for line, _ in dup] == [2] and "a.png" in dup[0][1]
+    size = a.stat().st_size
+    assert size > 40_000
+    # Candidates (a, a_copy, a_tail) were read whole once more; the image with no twin only for its head.
+    from automl_lint.images.probe import HEAD_BYTES
+
+    assert counts[str(img / "other.png")] == HEAD_BYTES
+    assert all(counts[str(img / n)] == HEAD_BYTES + size for n in names[:3])
+
+
+def test_duplicates_are_found_from_the_cache_too(run_json, tmp_path):
+    args = (TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
+    first = _image_codes(run_json(*args)[1])
+    assert (3, "AML712") in first
+    assert _image_codes(run_json(*args)[1]) == first
+
+
+# --- the probe cache: batched, shared, rebuilt --------------------------------------------------------------
+
+def _run_with_stderr(capsys, *args):
+    import json
+
+    from automl_lint.cli import main
+
+    rc = main([*map(str, args), "--format", "json"])
+    out, err = capsys.readouterr()
+    return rc, json.loads(out), err
+
+
+def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path, capsys):
+    from automl_lint.images.cache import SCHEMA_VERSION
+
+    db = tmp_path / f"images-v{SCHEMA_VERSION}.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    rc, doc, err = _run_with_stderr(capsys, TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
+    assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}
+    assert "corrupt" in err and "rebuilt" in err and "Traceback" not in err
+    import sqlite3
+
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM probes").fetchone()[0] > 10
+
+
+def test_foreign_cache_database_is_left_alone(tmp_path, capsys):
+    import sqlite3
+
+    from automl_lint.images.cache import SCHEMA_VERSION
+
+    db = tmp_path / f"images-v{SCHEMA_VERSION}.sqlite3"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE probes (something TEXT)")
+    con.execute("INSERT INTO probes VALUES ('precious')")
+    con.commit()
+    con.close()
+    rc, doc, err = _run_with_stderr(capsys, TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
+    assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}
+    assert "not written by automl-lint" in err
+    assert sqlite3.connect(db).execute("SELECT * FROM probes").fetchall() == [("precious",)]
+
+
+def test_cache_entries_this_version_cannot_read_are_probed_again(run_json, tmp_path):
+    import sqlite3
+
+    from automl_lint.images.cache import SCHEMA_VERSION
+
+    run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
+    con = sqlite3.connect(tmp_path / f"images-v{SCHEMA_VERSION}.sqlite3")
+    con.execute("UPDATE probes SET result = '{\"garbage\": 1'")
+    con.commit()
+    con.close()
+    _, doc = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
+    assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}
+
+
+def test_two_runs_sharing_a_cache_both_finish_and_leave_it_correct(tmp_path):
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "automl_lint", str(TRAIN), "--images", "--image-root", str(IMAGES),
+           "--image-cache", str(cache), "--format", "json"]
+    runs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in runs]
+    import json
+
+    docs = [json.loads(out) for out, _ in outs]
+    assert all(p.returncode == 1 for p in runs), [err for _, err in outs]
+    assert all(_image_codes(d) == EXPECTED_FULL - {(5, "AML702")} for d in docs)
+    again = json.loads(subprocess.run(cmd, capture_output=True, timeout=120).stdout)
+    assert _image_codes(again) == EXPECTED_FULL - {(5, "AML702")}
+
+
+# --- a wrong image location is the user's mistake, not AutoML's drops --------------------------------------
+
+@pytest.mark.parametrize("option", ["--image-root", "--datastore", "--map"])
+def test_a_location_that_does_not_exist_is_an_error(option, tmp_path, capsys):
+    from automl_lint.cli import main
+
+    value = {"--image-root": str(tmp_path / "nope"), "--datastore": f"fixtures={tmp_path / 'nope'}",
+             "--map": f"AmlDatastore://fixtures/={tmp_path / 'nope'}"}[option]
+    assert main([str(TRAIN), "--images", option, value, "--image-cache", ""]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "nope" in err and "Traceback" not in err
+
+
+def test_a_wrong_root_is_reported_once_and_not_counted_as_drops(run_json, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    rc, doc = run_json(TRAIN, "--images", "--image-root", tmp_path / "elsewhere", "--image-cache", "")
+    [f] = doc["files"]
+    image = [p for p in f["problems"] if p["code"].startswith("AML7")]
+    assert [p["code"] for p in image] == ["AML716"]
+    assert "16 of 16 located images" in image[0]["message"] and "looked up at" in image[0]["message"]
+    assert "--map 'AmlDatastore://fixtures/img/=FOLDER'" in image[0]["message"]
+    assert f["summary"]["automl"]["images_dropped"] == 0
+    assert rc == 1
+
+
+def test_a_folder_differing_only_by_case_is_suggested(run_json, tmp_path):
+    shutil.copytree(IMAGES / "img", tmp_path / "fixtures" / "IMG")
+    _, doc = run_json(TRAIN, "--images", "--image-root", tmp_path, "--image-cache", "")
+    [msg] = [p["message"] for f in doc["files"] for p in f["problems"] if p["code"] == "AML716"]
+    assert "IMG exists and differs only by letter case from 'img'" in msg
+
+
+def test_a_few_missing_images_are_still_reported_one_by_one(run_json, tmp_path):
+    _, doc = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", "")
+    codes = {c for _, c in _image_codes(doc)}
+    assert "AML701" in codes and "AML716" not in codes
+
+
+def test_progress_counts_images_not_candidate_paths(tmp_path):
+    from automl_lint.engine import lint_file
+    from automl_lint.images.check import check_images
+    from automl_lint.settings import Settings
+
+    # --image-root gives two candidate paths per image_url (with and without the datastore folder).
+    settings = Settings(images="header", image_root=[str(IMAGES)], image_cache="", task="object-detection")
+    result = lint_file(str(TRAIN), settings)
+    calls = []
+    check_images([result], settings, progress=lambda done, total: calls.append((done, total)))
+    urls = {ref[1] for ref in result.image_refs}
+    assert calls[-1] == (len(urls), len(urls))
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)

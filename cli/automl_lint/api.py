@@ -100,6 +100,13 @@ def run(paths: list[str], settings: Settings, *, validation: str | None = None, 
     if not paths:
         raise UsageError("no input: give JSONL files, directories or - (see --help)")
     settings.has_validation = bool(validation)
+    if settings.images:
+        from automl_lint.images.locate import check_locations
+
+        try:  # a folder that does not exist is the user's mistake, found before any line is read
+            check_locations(settings.image_root, settings.datastores, settings.image_maps)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     notes: list[str] = []
     results: list[FileResult] = []
     for path in paths:

@@ -1,103 +1,235 @@
 """The image pass: runs after the JSONL pass over every FileResult that kept image references.
 
-Each unique location is probed once, concurrently (Pillow releases the GIL while decoding; Blob reads wait on
-the network), and remembered in the probe cache. Findings become Problems on the record's line.
+Each unique ``image_url`` is located (``locate``), its candidate locations probed in order until one exists (most
+images are settled by the first candidate, so a second root costs nothing for them), each location once, by
+``batch.probe_batch`` over batches: in this process, in forked worker processes when many local images need
+probing, or in threads for Blob storage (which waits on the network). The probe cache is read in bulk before and
+written in batches after. Identical content is then confirmed by whole-file hashes only for the images that share
+a size and a head hash. Findings become Problems on the record's line.
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import os
 import sys
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
+from automl_lint.images.batch import probe_batch
 from automl_lint.images.cache import ProbeCache
-from automl_lint.images.locate import Locator
-from automl_lint.images.probe import MISSING, Probe, probe_bytes, unreadable
-from automl_lint.images.storage import ImageUnreadable, Storage, StorageUnavailable
+from automl_lint.images.locate import Locator, is_blob
+from automl_lint.images.probe import MISSING, Probe
+from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage, StorageUnavailable
 from automl_lint.problem import Problem
 from automl_lint.rules import images as R
 
+# Local images probed in worker processes when at least this many need reading (a fork costs ~20 ms).
+PROCESS_MIN = 2000
+LOCAL_BATCH = 256
+BLOB_BATCH = 8
+BLOB_THREADS = 32
+# The mapping is judged wrong when at least this many located images of a file are missing, and most of them are.
+SUSPECT_MIN_MISSING = 2
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
-def check_images(results: list, settings, progress: bool | None = None) -> None:
-    """Add AML7xx Problems to ``results`` (FileResults with ``image_refs``)."""
+
+def check_images(results: list, settings, progress=None) -> None:
+    """Add AML7xx Problems to ``results`` (FileResults with ``image_refs``).
+
+    ``progress``: None (a bar on a terminal), False, True, or a callable ``progress(done, total)`` called as
+    images (unique ``image_url`` values) are settled.
+    """
     files = [r for r in results if r.image_refs]
     if not files:
         return
     locator = Locator(settings.image_root, settings.datastores, settings.image_maps)
-    where: dict[str, list[str]] = {}
+    where: dict[str, list[tuple[str, str]]] = {}
     for r in files:
         for ref in r.image_refs:
             if ref[1] not in where:
-                where[ref[1]] = locator.locate(ref[1])
+                where[ref[1]] = locator.candidates(ref[1])
     storage = Storage()
     cache = ProbeCache(settings.image_cache)
     try:
-        found = _probe_all(sorted({c for cands in where.values() for c in cands}), storage, cache,
-                           settings.images == "full", settings.jobs, progress)
+        with _progress(progress, len(where)) as advance:
+            chosen = _probe_all(where, storage, cache, settings, advance)
+        keys = _content_keys(chosen, where, storage, cache)
     finally:
         cache.close()
-    training_digests: dict[str, tuple[str, str, int]] = {}
+    training_digests: dict = {}
     for r in files:
-        _check_file(r, where, found, settings, locator.outside)
+        _check_file(r, where, chosen, keys, settings, locator.outside)
         if r.role == "training":
             for line, url, *_ in r.image_refs:
-                probe = _chosen(where[url], found)[1]
-                if probe is not None and probe.digest and probe.exists:
-                    training_digests.setdefault(probe.digest, (url, r.path, line))
+                key = keys.get(url)
+                if key is not None:
+                    training_digests.setdefault(key, (url, r.path, line))
     for r in files:
         if r.role == "validation":
-            _check_leakage(r, where, found, training_digests, settings)
+            _check_leakage(r, keys, training_digests, settings)
 
 
-def _probe_all(locations: list[str], storage: Storage, cache: ProbeCache, full: bool, jobs: int,
-               progress: bool | None) -> dict[str, Probe]:
-    def stat(location):
-        try:
-            return location, storage.stat(location)
-        except ImageUnreadable as exc:
-            return location, str(exc)
+def _probe_all(where: dict, storage: Storage, cache: ProbeCache, settings, advance) -> dict:
+    """{image_url: (index of the chosen candidate, its Probe)}: the first candidate that is not missing."""
+    chosen: dict = {}
+    probes: dict[str, Probe] = {}
+    pending = []
+    for url, cands in where.items():
+        if cands:
+            pending.append(url)
+        else:
+            advance(1)
+    rank = 0
+    while pending:
+        wanted: dict[str, list[str]] = defaultdict(list)  # location -> urls waiting for it
+        for url in pending:
+            wanted[where[url][rank][0]].append(url)
+        roots = {where[url][rank][0]: where[url][rank][1] for url in pending}
+        todo = [loc for loc in wanted if loc not in probes]
+        next_pending = []
 
-    def probe(location, data_version):
-        try:
-            return location, probe_bytes(storage.read(location, data_version[0]), full), data_version
-        except ImageUnreadable as exc:
-            return location, unreadable(str(exc)), None
+        def settle(locations):
+            done = 0
+            for loc in locations:
+                p = probes[loc]
+                for url in wanted[loc]:
+                    if p.exists or p.outside or p.unreadable or rank + 1 >= len(where[url]):
+                        chosen[url] = (rank, p)
+                        done += 1
+                    else:
+                        next_pending.append(url)
+            advance(done)
 
-    results: dict[str, Probe] = {}
-    workers = max(2, min(32, (jobs or os.cpu_count() or 1) * 4))
-    show = sys.stderr.isatty() if progress is None else progress
+        settle([loc for loc in wanted if loc in probes])
+        _run(todo, roots, storage, cache, settings, probes, settle)
+        pending = next_pending
+        rank += 1
+    return chosen
+
+
+def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings, probes: dict, settle) -> None:
+    """Probe every location of ``todo`` into ``probes``, calling ``settle(locations)`` as batches complete."""
+    if not todo:
+        return
+    entries = cache.lookup(todo)
+    full = settings.images == "full"
+
+    def ref(loc):
+        entry = entries.get(loc)
+        return loc, roots[loc], (entry[0], entry[1], bool(entry[2])) if entry else None
+
+    def take(batch, results):
+        for (loc, _, known), p in zip(batch, results):
+            if p is None:
+                p = cache.answer(entries[loc], known[0], known[1], full)
+                if p is None:  # an unreadable entry: probe again here
+                    p = probe_batch([(loc, roots[loc], None)], settings, storage)[0]
+                    cache.put(loc, p)
+            else:
+                cache.put(loc, p)
+            probes[loc] = p
+        settle([r[0] for r in batch])
+
+    local = [ref(loc) for loc in todo if not is_blob(loc)]
+    blob = [ref(loc) for loc in todo if is_blob(loc)]
     try:
-        with ThreadPoolExecutor(workers) as pool, _Progress(show, len(locations)) as bar:
-            todo = []
-            for location, st in pool.map(stat, locations):
-                if st is None or type(st) is str:
-                    results[location] = MISSING if st is None else unreadable(st)
-                    bar.advance()
-                    continue
-                hit = cache.get(location, st[0], st[1], full)
-                if hit is not None:
-                    results[location] = hit
-                    bar.advance()
-                else:
-                    todo.append((location, st))
-            for location, p, st in pool.map(lambda item: probe(*item), todo):
-                results[location] = p
-                if st is not None:
-                    cache.put(location, st[0], st[1], p)
-                bar.advance()
+        if local:
+            batches = [local[i:i + LOCAL_BATCH] for i in range(0, len(local), LOCAL_BATCH)]
+            jobs = settings.jobs or os.cpu_count() or 1
+            uncached = sum(1 for r in local if r[2] is None)
+            if jobs > 1 and _CAN_FORK and uncached >= PROCESS_MIN:
+                from automl_lint.engine import _ignore_sigint
+
+                # The pool's exit terminates the workers: Ctrl-C does not wait for the queued batches.
+                with multiprocessing.get_context("fork").Pool(min(jobs, len(batches)),
+                                                              initializer=_ignore_sigint) as pool:
+                    for batch, results in zip(batches, pool.imap(_worker, [(b, settings) for b in batches])):
+                        take(batch, results)
+            elif full:
+                _threaded(batches, settings, storage, take, max(2, min(8, jobs * 2)))
+            else:
+                for batch in batches:
+                    take(batch, probe_batch(batch, settings, storage))
+        if blob:
+            batches = [blob[i:i + BLOB_BATCH] for i in range(0, len(blob), BLOB_BATCH)]
+            _threaded(batches, settings, storage, take, 4 if full else BLOB_THREADS)
     except StorageUnavailable:
         raise
     except OSError as exc:
         raise StorageUnavailable(f"cannot read images: {exc}") from None
-    return results
 
 
-def _chosen(candidates: list[str], found: dict[str, Probe]) -> tuple[str | None, Probe | None]:
-    """The first candidate location that exists (else the first tried, as missing)."""
-    for c in candidates:
-        if found[c].exists:
-            return c, found[c]
-    return (candidates[0], MISSING) if candidates else (None, None)
+def _worker(args):
+    batch, settings = args
+    return probe_batch(batch, settings)
+
+
+def _threaded(batches: list, settings, storage: Storage, take, workers: int) -> None:
+    pool = ThreadPoolExecutor(workers)
+    try:
+        # At most 2 batches per thread in flight: bounded memory, and Ctrl-C cancels the rest.
+        window = workers * 2
+        futures = [pool.submit(probe_batch, b, settings, storage) for b in batches[:window]]
+        for i, batch in enumerate(batches):
+            results = futures[i].result()
+            futures[i] = None
+            if i + window < len(batches):
+                futures.append(pool.submit(probe_batch, batches[i + window], settings, storage))
+            take(batch, results)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _content_keys(chosen: dict, where: dict, storage: Storage, cache: ProbeCache) -> dict:
+    """{image_url: content key} for existing images: equal keys mean identical bytes.
+
+    Images are grouped by (size, head hash); only groups of two or more locations are compared by whole content:
+    Blob's Content-MD5 when every member has one, else a hash of the whole file (read in chunks).
+    """
+    by_location: dict[str, tuple[Probe, str]] = {}
+    for url, (rank, p) in chosen.items():
+        if p.exists and p.head:
+            by_location.setdefault(where[url][rank][0], (p, where[url][rank][1]))
+    groups: dict = defaultdict(list)
+    for loc, (p, _) in by_location.items():
+        groups[(p.bytes, p.head)].append(loc)
+    key_of: dict[str, object] = {}
+    for (size, head), locs in groups.items():
+        if len(locs) == 1:
+            key_of[locs[0]] = ("head", size, head)
+            continue
+        if all(by_location[loc][0].md5 for loc in locs):
+            for loc in locs:
+                key_of[loc] = ("md5", by_location[loc][0].md5)
+            continue
+        for loc in locs:
+            p, root = by_location[loc]
+            if not p.digest:
+                p.digest = _whole_hash(storage, loc, root)
+                if p.digest:
+                    cache.put(loc, p)
+            if p.digest:
+                key_of[loc] = ("digest", p.digest)
+    return {url: key_of.get(where[url][rank][0]) for url, (rank, p) in chosen.items()
+            if key_of.get(where[url][rank][0]) is not None}
+
+
+def _whole_hash(storage: Storage, location: str, root: str) -> str:
+    try:
+        opened = storage.open(location, root)
+    except (OutsideRoot, ImageUnreadable):
+        return ""
+    if opened is None:
+        return ""
+    with opened:
+        h = hashlib.blake2b(digest_size=16)
+        try:
+            opened.hash_all(h)
+        except ImageUnreadable:
+            return ""
+        return h.hexdigest()
 
 
 def _emit(r, line: int, url: str, findings: list, settings) -> None:
@@ -107,48 +239,106 @@ def _emit(r, line: int, url: str, findings: list, settings) -> None:
                                       rule.consequence, message, None, url))
 
 
-def _check_file(r, where, found, settings, outside: dict[str, str]) -> None:
-    seen: dict[str, tuple[str, int]] = {}
+def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> None:
+    seen: dict = {}
+    missing = [ref for ref in r.image_refs if ref[1] in chosen and not chosen[ref[1]][1].exists
+               and not chosen[ref[1]][1].outside and not chosen[ref[1]][1].unreadable]
+    located = sum(1 for ref in r.image_refs if ref[1] in chosen)
+    suspect = len(missing) >= SUSPECT_MIN_MISSING and 2 * len(missing) > located
     for ref in r.image_refs:
         line, url = ref[0], ref[1]
-        location, probe = _chosen(where[url], found)
         out: list = []
         if url in outside:
             out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {outside[url]} ('..' or a symbolic link "
                         "pointing out); automl-lint did not read it"))
-        elif probe is None:
+        elif url not in chosen:
             out.append((R.NOT_LOCATED, "/image_url", "no --image-root, --datastore or --map covers this image_url; "
                         "the image was not checked"))
         else:
-            if len(where[url]) > 1 and not probe.exists:
-                location = " or ".join(where[url])
-            R.check_image(ref, probe, location, r.task, settings, out)
-            if probe.exists and probe.digest:
-                first = seen.setdefault(probe.digest, (url, line))
-                if first[0] != url:
-                    out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {first[0]!r} "
-                                f"(line {first[1]})"))
+            rank, probe = chosen[url]
+            location, root = where[url][rank]
+            if probe.outside:
+                out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {root} (a symbolic link pointing out); "
+                            "automl-lint did not read it"))
+            elif suspect and not probe.exists and not probe.unreadable:
+                pass  # one finding for the file (below), not AutoML's drops
+            else:
+                if len(where[url]) > 1 and not probe.exists:
+                    location = " or ".join(loc for loc, _ in where[url])
+                R.check_image(ref, probe, location, r.task, settings, out)
+                key = keys.get(url)
+                if key is not None:
+                    first = seen.setdefault(key, (url, line))
+                    if first[0] != url:
+                        out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {first[0]!r} "
+                                    f"(line {first[1]})"))
         _emit(r, line, url, out, settings)
+    if suspect and R.LOCATION_SUSPECT.code in settings.enabled:
+        rule = R.LOCATION_SUSPECT
+        r.problems.append(Problem(r.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                                  rule.consequence, _suspect_message(missing, located, where)))
     r.problems.sort(key=lambda p: (p.line is None, p.line or 0))
 
 
-def _check_leakage(r, where, found, training_digests, settings) -> None:
-    for line, url, *_ in r.image_refs:
-        probe = _chosen(where[url], found)[1]
-        if probe is None or not probe.exists or not probe.digest:
+def _suspect_message(missing: list, located: int, where: dict) -> str:
+    line, url = missing[0][0], missing[0][1]
+    looked = [loc for loc, _ in where[url]]
+    message = (f"{len(missing)} of {located} located images were not found: the image location is probably wrong, "
+               f"not the data (line {line}: {url!r} was looked up at {' and '.join(looked)}). ")
+    hint = _near_match(where[url][0][0], where[url][0][1])
+    if hint:
+        return message + hint
+    return message + ("Check --image-root / --datastore, or map the URL prefix to the folder that holds the images: "
+                      f"--map '{url.rsplit('/', 1)[0]}/=FOLDER'.")
+
+
+def _near_match(location: str, root: str) -> str:
+    """A folder or file on the looked-up path that exists with other letter case, as a fix to suggest."""
+    if "://" in location:
+        return ""
+    rel = os.path.relpath(location, root)
+    if rel.startswith(".."):
+        return ""
+    current = root
+    for part in rel.split(os.sep):
+        nxt = os.path.join(current, part)
+        if os.path.exists(nxt):
+            current = nxt
             continue
-        other = training_digests.get(probe.digest)
+        try:
+            names = os.listdir(current)
+        except OSError:
+            return ""
+        same = [n for n in names if n.lower() == part.lower()]
+        if same:
+            return (f"{os.path.join(current, same[0])} exists and differs only by letter case from {part!r} "
+                    "(paths are case-sensitive): fix the image_url values or the folder name.")
+        return ""
+    return ""
+
+
+def _check_leakage(r, keys, training_digests, settings) -> None:
+    for line, url, *_ in r.image_refs:
+        key = keys.get(url)
+        if key is None:
+            continue
+        other = training_digests.get(key)
         if other and other[0] != url:
             _emit(r, line, url, [(R.CONTENT_LEAKAGE, "/image_url", f"same image content as training image "
                                   f"{other[0]!r} ({other[1]}:{other[2]})")], settings)
     r.problems.sort(key=lambda p: (p.line is None, p.line or 0))
 
 
-class _Progress:
-    """A rich progress bar on a terminal; nothing otherwise."""
+class _progress:
+    """``advance(n)`` for a rich progress bar on a terminal, a caller's ``progress(done, total)``, or nothing."""
 
-    def __init__(self, show: bool, total: int) -> None:
-        self.bar = None
+    def __init__(self, progress, total: int) -> None:
+        self.bar = self.callback = None
+        self.done, self.total = 0, total
+        if callable(progress):
+            self.callback = progress
+            return
+        show = sys.stderr.isatty() if progress is None else progress
         if show and total:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -160,11 +350,16 @@ class _Progress:
     def __enter__(self):
         if self.bar:
             self.bar.start()
-        return self
+        return self.advance
 
-    def advance(self) -> None:
+    def advance(self, n: int) -> None:
+        if not n:
+            return
+        self.done += n
         if self.bar:
-            self.bar.advance(self.task)
+            self.bar.advance(self.task, n)
+        elif self.callback:
+            self.callback(self.done, self.total)
 
     def __exit__(self, *exc) -> None:
         if self.bar:

@@ -44,14 +44,25 @@ def _join(location: str, tail: str) -> str:
 
 
 def inside(location: str, tail: str) -> bool:
-    """Whether ``tail`` joined to ``location`` stays inside it: no ``..`` climbing out, no symlink leading out."""
-    if "\0" in tail or ".." in tail.split("/"):
-        return False
-    if "://" in location:
-        return True
-    root = os.path.realpath(location)
-    real = os.path.realpath(_join(location, tail))  # follows links; a link loop stays where it is
-    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+    """Whether ``tail`` joined to ``location`` stays inside it as written: no ``..`` climbing out, no NUL byte.
+
+    Symbolic links are judged when the file is opened (``storage.open_local``): what was opened must lie inside.
+    """
+    return "\0" not in tail and ".." not in tail.split("/")
+
+
+def check_locations(roots: list[str], datastores: dict[str, str], maps: dict[str, str]) -> None:
+    """ValueError naming the first local folder that does not exist: a wrong location is the user's mistake,
+    never images AutoML would drop."""
+    named = [("--image-root", r, r) for r in roots]
+    named += [("--datastore", f"{k}={v}", v) for k, v in datastores.items()]
+    named += [("--map", f"{k}={v}", v) for k, v in maps.items()]
+    for option, text, folder in named:
+        if "://" in folder:
+            continue
+        if not os.path.isdir(folder):
+            what = "is not a folder" if os.path.exists(folder) else "does not exist"
+            raise ValueError(f"{option} {text}: {folder} {what}")
 
 
 class Locator:
@@ -67,12 +78,16 @@ class Locator:
 
         An ``image_url`` any of whose candidates leaves its location gets none and is noted in ``outside``.
         """
+        return [location for location, _ in self.candidates(url)]
+
+    def candidates(self, url: str) -> list[tuple[str, str]]:
+        """(location, the folder or container it was mapped into) in order of preference."""
         pairs = self._pairs(url)
         for location, tail in pairs:
             if not inside(location, tail):
                 self.outside[url] = location
                 return []
-        return [_join(location, tail) for location, tail in pairs]
+        return [(_join(location, tail), location) for location, tail in pairs]
 
     def _pairs(self, url: str) -> list[tuple[str, str]]:
         for prefix, location in self.maps:

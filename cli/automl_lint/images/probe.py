@@ -1,8 +1,13 @@
 """What an image file really is, asked of Pillow (the library AutoML's PIL-based models decode with).
 
-Header mode reads the size, format, mode and EXIF orientation without decoding pixels; full mode also
-decodes them (``load()``), which is the only way to find truncated or corrupt data. Both hash the bytes
-so that identical images under different names can be found.
+Header mode reads the first ``HEAD_BYTES`` of the file and lets Pillow read further only as far as its header
+parser needs (size, format, mode, EXIF orientation): pixels are never decoded and a typical JPEG or PNG costs
+16 KiB. Full mode reads the whole file and decodes the pixels (``load()``), the only way to find truncated or
+corrupt data.
+
+Identical images are found without reading every byte: a probe keeps the file size and a hash of its first
+``HEAD_BYTES`` (``head``); only files that share both are hashed whole (``digest``, see ``check``). Files no larger
+than ``HEAD_BYTES`` and fully decoded files get their whole-content digest for free.
 """
 
 from __future__ import annotations
@@ -12,19 +17,29 @@ import io
 import re
 import threading
 import warnings
-from dataclasses import asdict, dataclass
+import zlib
+from dataclasses import dataclass, fields
 
 from PIL import Image, UnidentifiedImageError
 
+from automl_lint.images.storage import ImageUnreadable
+
 ORIENTATION_TAG = 0x0112
 _PIXELS = re.compile(r"\((\d+) pixels\)")
+HEAD_BYTES = 16 << 10
+# Pillow reads a header as far as the first pixel data; beyond this many bytes the header is not believed.
+MAX_HEADER_BYTES = 32 << 20
+_EXTEND = 16 << 10  # a header read past the head grows the buffer by at least this much
 
 
 @dataclass
 class Probe:
     exists: bool = True
     bytes: int = 0
-    digest: str = ""
+    head: str = ""                 # hash of the first HEAD_BYTES (with ``bytes``: the duplicate candidate key)
+    digest: str = ""               # hash of the whole content, when known
+    md5: str = ""                  # the Content-MD5 Blob storage keeps, when it has one
+    version: str = ""              # modification time (ns) or Blob etag when probed
     format: str | None = None
     width: int | None = None
     height: int | None = None
@@ -35,16 +50,23 @@ class Probe:
     error: str | None = None       # why the image cannot be decoded
     full: bool = False             # pixels were decoded
     unreadable: str | None = None  # why the bytes could not be read (never cached)
+    outside: bool = False          # what was opened is outside the mapped location: never read (never cached)
 
-    def to_json(self) -> dict:
-        return asdict(self)
+    def to_json(self) -> list:
+        """The field values in order (a list: cheaper than a dict for the cache's many rows)."""
+        return [getattr(self, name) for name in _FIELDS]
 
     @classmethod
-    def from_json(cls, data: dict) -> "Probe":
-        return cls(**data)
+    def from_json(cls, data: list) -> "Probe":
+        """ValueError when ``data`` is not a probe this version wrote."""
+        if type(data) is not list or len(data) != len(_FIELDS):
+            raise ValueError("not a probe")
+        return cls(*data)
 
 
+_FIELDS = tuple(f.name for f in fields(Probe))
 MISSING = Probe(exists=False)
+OUTSIDE = Probe(exists=False, outside=True)
 # Decoding a large image takes up to ~700 MB (Pillow's limit is 179 Mpx): at most two at once, whatever --jobs.
 LARGE_PIXELS = 16_000_000
 _large_decodes = threading.BoundedSemaphore(2)
@@ -54,20 +76,105 @@ def unreadable(reason: str) -> Probe:
     return Probe(unreadable=reason)
 
 
+def content_hash(data) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def head_hash(head: bytes) -> str:
+    """A cheap hash of the head: with the size, it only selects candidates that are then compared whole."""
+    return f"{zlib.crc32(head):08x}"
+
+
 def probe_bytes(data: bytes, full: bool) -> Probe:
-    p = Probe(bytes=len(data), digest=hashlib.blake2b(data, digest_size=16).hexdigest(), full=full)
-    if not data:
+    """Probe an image held in memory (full mode reads whole files; tests)."""
+    p = Probe(bytes=len(data), head=head_hash(data[:HEAD_BYTES]), digest=content_hash(data), full=full)
+    _identify(io.BytesIO(data), p, full)
+    return p
+
+
+def probe_head(head: bytes, size: int, read_more) -> Probe:
+    """Probe an image from its first bytes; ``read_more(offset, n)`` reads on when Pillow's parser needs it."""
+    p = Probe(bytes=size, head=head_hash(head))
+    if len(head) >= size:
+        p.digest = content_hash(head)
+    # Most headers fit in the head: parse it from memory (fast); only a parse that failed is retried with the
+    # reader that fetches more (a header parsed to its end never needed more bytes).
+    _identify(io.BytesIO(head), p, False)
+    if size > len(head) and (p.error is not None or p.pixels is not None or p.unreadable is not None):
+        p = Probe(bytes=size, head=p.head, digest=p.digest)
+        _identify(_HeadReader(head, size, read_more), p, False)
+    return p
+
+
+class HeaderTooLarge(Exception):
+    pass
+
+
+class _HeadReader(io.RawIOBase):
+    """The file as Pillow's header parser sees it: the head already read, more fetched on demand (and kept)."""
+
+    def __init__(self, head: bytes, size: int, read_more) -> None:
+        self.buf = bytearray(head)
+        self.size = size
+        self.read_more = read_more
+        self.pos = 0
+
+    def _fill(self, end: int) -> None:
+        end = min(end, self.size)
+        if end <= len(self.buf):
+            return
+        if end > MAX_HEADER_BYTES:
+            raise HeaderTooLarge(f"the image header goes on past {MAX_HEADER_BYTES >> 20} MiB")
+        want = min(self.size, max(end, len(self.buf) + _EXTEND)) - len(self.buf)
+        more = self.read_more(len(self.buf), want)
+        if not more:  # the file shrank: the parser sees its end
+            self.size = len(self.buf)
+        self.buf += more
+
+    def read(self, n=-1):
+        end = self.size if n is None or n < 0 else self.pos + n
+        self._fill(end)
+        data = bytes(self.buf[self.pos:end])
+        self.pos += len(data)
+        return data
+
+    def readinto(self, b):
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def seek(self, offset, whence=0):
+        self.pos = max(0, offset if whence == 0 else (self.pos + offset if whence == 1 else self.size + offset))
+        return self.pos
+
+    def tell(self):
+        return self.pos
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+
+def _identify(fp, p: Probe, full: bool) -> None:
+    if not p.bytes:
         p.error = "the file is empty"
-        return p
+        return
     with warnings.catch_warnings():
         # Pillow warns above ~89 Mpx and raises above ~179 Mpx; only the error matters to AutoML.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            with Image.open(io.BytesIO(data)) as im:
+            with Image.open(fp) as im:
                 p.format, (p.width, p.height), p.mode = im.format, im.size, im.mode
                 p.transparency = "transparency" in im.info
                 try:
-                    p.orientation = int(im.getexif().get(ORIENTATION_TAG, 1) or 1)
+                    # Header mode reads the EXIF block Pillow met in the header (JPEG APP1, WebP, PNG eXIf before
+                    # the pixels); PngImageFile.getexif() would decode the whole image to look further.
+                    exif = im.getexif() if full else Image.Image.getexif(im)
+                    p.orientation = int(exif.get(ORIENTATION_TAG, 1) or 1)
+                except (HeaderTooLarge, ImageUnreadable):
+                    raise
                 except Exception:  # a broken EXIF block does not stop AutoML from decoding the pixels
                     p.orientation = 1
                 if full:
@@ -76,6 +183,8 @@ def probe_bytes(data: bytes, full: bool) -> Probe:
                             im.load()
                     else:
                         im.load()
+        except (HeaderTooLarge, ImageUnreadable) as exc:  # not the image's fault: it was not checked
+            p.unreadable = str(exc)
         except Image.DecompressionBombError as exc:
             m = _PIXELS.search(str(exc))
             p.pixels = int(m.group(1)) if m else None
@@ -84,4 +193,3 @@ def probe_bytes(data: bytes, full: bool) -> Probe:
             p.error = "not an image Pillow can identify"
         except Exception as exc:  # truncated data, broken chunks, ...: AutoML's reader fails the same way
             p.error = f"{type(exc).__name__}: {exc}"
-    return p

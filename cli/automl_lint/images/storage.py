@@ -1,5 +1,11 @@
 """Reading image bytes from a local folder or Azure Blob Storage (through fsspec/adlfs, imported lazily).
 
+Open first, then check what was opened: a local image is opened (never following it into a FIFO: ``O_NONBLOCK``),
+and the real path of the opened file (``/proc/self/fd``, or ``realpath`` confirmed by comparing device and inode
+with the open file) must lie inside the mapped folder; only then is anything read, from that open file. A symbolic
+link swapped in between the check and the read cannot redirect the read. A Blob is read by the exact name that was
+looked up (names with ``..`` never get here, see ``locate``), and only ranges of it: the head, more on demand.
+
 Blob credentials come from the environment, as adlfs reads them: ``AZURE_STORAGE_CONNECTION_STRING``, or
 ``AZURE_STORAGE_ACCOUNT_NAME`` with ``AZURE_STORAGE_ACCOUNT_KEY`` / ``AZURE_STORAGE_SAS_TOKEN`` / Azure AD.
 Files are only ever opened for reading.
@@ -7,17 +13,25 @@ Files are only ever opened for reading.
 
 from __future__ import annotations
 
+import errno
 import os
-from stat import S_ISREG
+import stat as _stat
 import threading
 from urllib.parse import urlsplit
 
 from automl_lint.images.locate import is_blob
 
-
 # Each Blob operation gives up after this many seconds; after one timeout the account is not asked again.
 BLOB_TIMEOUT = 30
 MAX_IMAGE_BYTES = 1 << 30
+# Whole files read at once (full mode, and hashing duplicate candidates) in one process, at most: a file larger
+# than this waits until it is the only one.
+READ_BUDGET = 256 << 20
+_CHUNK = 1 << 20
+
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
+_PROC_FD = os.path.isdir("/proc/self/fd")
 
 
 class StorageUnavailable(Exception):
@@ -28,22 +42,167 @@ class ImageUnreadable(Exception):
     """One image exists but cannot be read (permission, timeout, network, size): reported per image."""
 
 
+class OutsideRoot(Exception):
+    """What was opened is not inside the folder the image was mapped to: it is never read."""
+
+
+class Opened:
+    """One opened image: its size and version (mtime or etag) and reads of byte ranges."""
+
+    __slots__ = ("size", "version", "md5", "_read", "_close")
+
+    def __init__(self, size: int, version: str, read, close=None, md5: str = "") -> None:
+        self.size, self.version, self.md5, self._read, self._close = size, version, md5, read, close
+
+    def read(self, offset: int, n: int) -> bytes:
+        return self._read(offset, n) if n > 0 and offset < self.size else b""
+
+    def read_all(self) -> bytes:
+        if self.size > MAX_IMAGE_BYTES:
+            raise ImageUnreadable(f"the file is {self.size:,} bytes, over automl-lint's limit of "
+                                  f"{MAX_IMAGE_BYTES:,}")
+        with _budget.take(self.size):
+            parts, offset = [], 0
+            while offset < self.size:
+                data = self.read(offset, min(_CHUNK * 16, self.size - offset))
+                if not data:
+                    break
+                parts.append(data)
+                offset += len(data)
+            return b"".join(parts)
+
+    def hash_all(self, hasher) -> None:
+        """Feed the whole content to ``hasher`` in chunks (bounded memory)."""
+        offset = 0
+        while offset < self.size:
+            data = self.read(offset, min(_CHUNK, self.size - offset))
+            if not data:
+                break
+            hasher.update(data)
+            offset += len(data)
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used, self.cond = limit, 0, threading.Condition()
+
+    def take(self, n: int):
+        budget = self
+
+        class _Taken:
+            def __enter__(self):
+                with budget.cond:
+                    while budget.used and budget.used + n > budget.limit:
+                        budget.cond.wait()
+                    budget.used += n
+
+            def __exit__(self, *exc):
+                with budget.cond:
+                    budget.used -= n
+                    budget.cond.notify_all()
+        return _Taken()
+
+
+_budget = _Budget(READ_BUDGET)
+_real_roots: dict[str, str] = {}
+
+
+def _real_root(root: str) -> str:
+    real = _real_roots.get(root)
+    if real is None:
+        real = _real_roots[root] = os.path.realpath(root)
+    return real
+
+
+def _within(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _opened_path(fd: int, location: str, st) -> str | None:
+    """The real path of the file open on ``fd``; None when it cannot be established."""
+    if _PROC_FD:
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            pass
+    real = os.path.realpath(location)
+    try:
+        return real if os.path.samestat(st, os.stat(real)) else None
+    except OSError:
+        return None
+
+
+def _pread(fd: int):
+    if hasattr(os, "pread"):
+        def read(offset: int, n: int) -> bytes:
+            try:
+                return os.pread(fd, n, offset)
+            except OSError as exc:
+                raise ImageUnreadable(exc.strerror or str(exc)) from None
+        return read
+    lock = threading.Lock()
+
+    def read(offset: int, n: int) -> bytes:  # Windows has no pread
+        with lock:
+            try:
+                os.lseek(fd, offset, os.SEEK_SET)
+                return os.read(fd, n)
+            except OSError as exc:
+                raise ImageUnreadable(exc.strerror or str(exc)) from None
+    return read
+
+
+def open_local(location: str, root: str) -> Opened | None:
+    """The regular file at ``location``, checked to be inside ``root`` once open; None when there is none.
+
+    Raises OutsideRoot (what was opened lies outside ``root``) or ImageUnreadable (a FIFO, a device, no permission).
+    """
+    try:
+        fd = os.open(location, _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL byte in the path
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):  # a symbolic link loop: os.path.exists() is False
+            return None
+        raise ImageUnreadable(exc.strerror or str(exc)) from None
+    try:
+        st = os.fstat(fd)
+        real = _opened_path(fd, location, st)
+        if real is None or not _within(real, _real_root(root)):
+            raise OutsideRoot(location)
+        if _stat.S_ISDIR(st.st_mode):
+            return None
+        if not _stat.S_ISREG(st.st_mode):
+            kind = "a FIFO" if _stat.S_ISFIFO(st.st_mode) else "a socket" if _stat.S_ISSOCK(st.st_mode) else \
+                "a device"
+            raise ImageUnreadable(f"{kind}, not a regular file; automl-lint did not read it")
+    except BaseException:
+        os.close(fd)
+        raise
+    return Opened(st.st_size, str(st.st_mtime_ns), _pread(fd), lambda: os.close(fd))
+
+
 class Storage:
     def __init__(self) -> None:
         self._filesystems: dict = {}
         self._lock = threading.Lock()
         self._timed_out: dict = {}  # account -> the first timeout's message
 
-    def stat(self, location: str) -> tuple[int, str] | None:
-        """(size, version) of the file, or None when it does not exist (or is not a file)."""
+    def open(self, location: str, root: str) -> Opened | None:
+        """The image at ``location`` (mapped from ``root``), or None when it does not exist."""
         if not is_blob(location):
-            try:
-                st = os.stat(location)
-            except (OSError, ValueError):  # ValueError: a NUL byte in the path
-                return None
-            if not S_ISREG(st.st_mode):  # a folder, FIFO or device is never opened
-                return None
-            return st.st_size, str(st.st_mtime_ns)
+            return open_local(location, root)
         fs, path = self._blob(location)
         try:
             info = self._call(location, fs.info, path)
@@ -51,29 +210,25 @@ class Storage:
             return None
         if info.get("type") != "file":
             return None
-        version = info.get("etag") or str(info.get("last_modified"))
-        return int(info["size"]), str(version)
+        if str(info.get("name", path)).strip("/") != path.strip("/"):
+            raise OutsideRoot(location)  # the service answered for another blob than the one asked for
+        version = str(info.get("etag") or info.get("last_modified"))
+        size = int(info["size"])
 
-    def read(self, location: str, size: int) -> bytes:
-        """The file's bytes (``size`` from :meth:`stat`); ImageUnreadable when that fails or is over the limit."""
-        if size > MAX_IMAGE_BYTES:
-            raise ImageUnreadable(f"the file is {size:,} bytes, over automl-lint's limit of {MAX_IMAGE_BYTES:,}")
-        if not is_blob(location):
+        def read(offset: int, n: int) -> bytes:
             try:
-                with open(location, "rb") as fh:
-                    return fh.read(MAX_IMAGE_BYTES + 1)
-            except OSError as exc:
-                raise ImageUnreadable(exc.strerror or str(exc)) from None
-        fs, path = self._blob(location)
-        return self._call(location, fs.cat_file, path)
+                return self._call(location, fs.cat_file, path, start=offset, end=offset + n)
+            except FileNotFoundError:
+                raise ImageUnreadable("the blob was deleted while it was read") from None
+        return Opened(size, version, read, md5=_md5(info))
 
-    def _call(self, location: str, operation, path: str):
+    def _call(self, location: str, operation, path: str, **kwargs):
         """A Blob operation bounded by BLOB_TIMEOUT; failures other than 'not found' become ImageUnreadable."""
         account = _split_blob(location)[0]
         if account in self._timed_out:
             raise ImageUnreadable(self._timed_out[account])
         try:
-            return operation(path, timeout=BLOB_TIMEOUT)
+            return operation(path, timeout=BLOB_TIMEOUT, **kwargs)
         except FileNotFoundError:
             raise
         except TimeoutError:  # fsspec's FSTimeoutError is one
@@ -101,6 +256,14 @@ class Storage:
                     raise StorageUnavailable(f"cannot connect to Azure Blob for {location}: {exc}") from None
                 self._filesystems[account] = fs
         return fs, path
+
+
+def _md5(info: dict) -> str:
+    settings = info.get("content_settings")
+    md5 = None
+    if settings is not None:
+        md5 = settings.get("content_md5") if hasattr(settings, "get") else getattr(settings, "content_md5", None)
+    return bytes(md5).hex() if md5 else ""
 
 
 def _split_blob(location: str) -> tuple[str | None, str]:

@@ -178,6 +178,21 @@ UNREADABLE = rule(
     family=F,
 )
 
+LOCATION_SUSPECT = rule(
+    "AML716", "image-location-suspect", "error", "none",
+    "Most located images of the file are missing: the image location given to automl-lint is probably wrong.",
+    what="Reports, once per file, that most images were not found where `--image-root`, `--datastore` or `--map` "
+    "put them; shows one looked-up path and suggests a fix (a folder differing only by letter case, or the "
+    "`--map` prefix). The missing images are then not reported one by one (`AML701`) nor counted as AutoML's drops.",
+    why="When nearly every image is missing, the mapping from `image_url` to files is wrong far more often than the "
+    "data; blaming AutoML for dropping every image would hide the real mistake.",
+    example="`--image-root ./data` while the images are in `./data/images`, or `Lemon_Dataset` on disk for "
+    "`lemon_dataset` in the URLs.",
+    fix="Point `--image-root`/`--datastore` at the folder holding the datastore's files, or add "
+    "`--map URL_PREFIX=FOLDER` for the prefix the image_url values share.",
+    family=F,
+)
+
 MIN_IMAGE_SIDE = 32
 MIN_BOX_PIXELS = 4
 YOLO_SIZE = 640
@@ -210,7 +225,7 @@ def _declared_size(value) -> int | None:
         return int(value)
     if type(value) is str:
         text = value.strip().lower().removesuffix("px").strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
             return int(text)
     return None
 

@@ -1,0 +1,56 @@
+"""Probing a batch of located images: one plain function, the unit of work shipped to worker processes (and Dask).
+
+No state outside its arguments: it opens what it is given (``storage.Storage``: local files checked once open,
+Blob read by ranges), compares with what the caller's cache knows, and probes the rest with Pillow.
+"""
+
+from __future__ import annotations
+
+from automl_lint.images.probe import HEAD_BYTES, MISSING, OUTSIDE, Probe, probe_bytes, probe_head, unreadable
+from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage
+
+
+def probe_batch(refs: list, settings, storage: Storage | None = None) -> list:
+    """Probe a batch of image references; a plain, picklable function of ``(refs, settings) -> results``.
+
+    ``refs``: ``[(location, root, known), ...]`` where ``location`` is a local path or a Blob URL (from
+    ``Locator.candidates``), ``root`` the folder or container it was mapped into (a local file whose real path,
+    once open, is not inside ``root`` is never read), and ``known`` is ``(size, version, full)`` of the probe cache's
+    entry for ``location``, or None.
+
+    ``settings``: a ``Settings``; only ``settings.images`` is used (``"full"`` decodes pixels, else header mode).
+
+    Returns one result per ref, in order: ``None`` when ``known`` still describes the file (the cached probe holds,
+    nothing was read), else a ``Probe``: ``MISSING``, ``OUTSIDE``, an unreadable probe (``probe.unreadable`` says
+    why), or a fresh probe with ``bytes``, ``version`` (mtime in ns or Blob etag), ``head`` and, when known,
+    ``digest`` / ``md5``. Header mode reads ``HEAD_BYTES`` per image plus what Pillow's header parser asks for.
+
+    ``storage`` reuses open Blob connections across batches in one process; a worker (forked process, Dask task)
+    passes none and gets its own.
+    """
+    storage = storage or Storage()
+    full = settings.images == "full"
+    return [_probe_one(storage, location, root, known, full) for location, root, known in refs]
+
+
+def _probe_one(storage: Storage, location: str, root: str, known, full: bool) -> Probe | None:
+    try:
+        opened = storage.open(location, root)
+    except OutsideRoot:
+        return OUTSIDE
+    except ImageUnreadable as exc:
+        return unreadable(str(exc))
+    if opened is None:
+        return MISSING
+    with opened:
+        if known is not None and known[0] == opened.size and known[1] == opened.version and (known[2] or not full):
+            return None
+        try:
+            if full:
+                p = probe_bytes(opened.read_all(), True)
+            else:
+                p = probe_head(opened.read(0, min(opened.size, HEAD_BYTES)), opened.size, opened.read)
+        except ImageUnreadable as exc:
+            return unreadable(str(exc))
+        p.bytes, p.version, p.md5 = opened.size, opened.version, opened.md5
+        return p
