@@ -85,8 +85,11 @@ case("AML007-blank-line", "mc", [mc(1, "can"), "", mc(2, "carton")] + filler_mc(
 case("AML008-empty-file", "od", [], [(None, "AML008")])
 case("AML009-trailing-data", "mc", [mc(1, "can") + ' {"x": 1}'] + filler_mc(), [(1, "AML009")])
 case("AML010-integer-overflow", "od", [od(1, box(crowd=12345678901234567890123))] + filler_od(), [(1, "AML010")])
-case("AML012-nested-too-deeply", "od", ['{"image_url": "AmlDatastore://images/a.jpg", "label": ' + "[" * 300
-     + "]" * 300 + "}"] + filler_od(), [(1, "AML012")])
+case("AML012-nested-too-deeply", "od", ['{"image_url": "AmlDatastore://images/a.jpg", "label": ' + "[" * 69
+     + "]" * 69 + "}"] + filler_od(), [(1, "AML012")])
+case("AML013-whitespace-line", "mc", [mc(1, "can"), "  ", mc(2, "carton")] + filler_mc(), [(2, "AML013")])
+case("AML014-control-character", "mc", [mc(1, "can").replace('"can"', '"ca\tn"'), mc(2, "can")] + filler_mc(),
+     [(1, "AML014")])
 # --- schema -------------------------------------------------------------------------------------------------
 case("AML102-schema-wrong-type", "mc", [mc(1, 3), mc(2, 4)] + [mc(10 + i, 5 + i % 2) for i in range(10)],
      [(1, "AML102")])

@@ -32,6 +32,7 @@ Format = Enum("Format", {f: f for f in FORMATS}, type=str)
 Kind = Enum("Kind", {"training": "training", "predictions": "predictions"}, type=str)
 Model = Enum("Model", {m: m for m in MODELS}, type=str)
 FailOn = Enum("FailOn", {s.value: s.value for s in Severity}, type=str)
+InvalidLines = Enum("InvalidLines", {"error": "error", "drop": "drop"}, type=str)
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -82,6 +83,13 @@ def lint(
                                      help="Findings listed per file; more are counted, not listed (0: no limit)."),
     max_line_bytes: int = typer.Option(64 * 1024 * 1024, "--max-line-bytes", min=1,
                                        help="Longer lines are reported (AML011) and skipped."),
+    invalid_lines: InvalidLines = typer.Option("error", "--invalid-lines", help="How the MLTable that reads a bare "
+                                               "JSONL file treats invalid lines: error (AutoML's documented MLTable: "
+                                               "the job fails) or drop (the line is skipped). An MLTable's own "
+                                               "read_json_lines options win."),
+    encoding: str = typer.Option("utf8", "--encoding", help="The MLTable's read_json_lines encoding for a bare JSONL "
+                                 "file, spelt as the engine accepts it: utf8, utf-8, utf-8 bom, ascii, utf16, "
+                                 "utf-16, latin1, latin-1, iso88591, iso-8859-1, windows1252, windows-1252."),
     print_schema: Optional[str] = typer.Option(None, "--print-schema", metavar="TASK",
                                                help="Print the JSON Schema of a task (with --kind) and exit."),
     explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE", help="Print a rule's documentation."),
@@ -168,7 +176,7 @@ _SETTING_OPTIONS = {
     "jobs": "jobs", "min_images": "min-images", "min_class_examples": "min-class-examples",
     "max_imbalance_ratio": "max-imbalance-ratio", "max_problems": "max-problems", "max_line_bytes": "max-line-bytes",
     "images": "images", "image_root": "image-root", "datastore": "datastores", "image_map": "maps",
-    "image_cache": "image-cache",
+    "image_cache": "image-cache", "invalid_lines": "invalid-lines", "encoding": "encoding",
 }
 
 

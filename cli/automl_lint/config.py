@@ -10,6 +10,8 @@ the command line overrides it.
     select = ["AML"]                  # codes or prefixes
     ignore = ["AML206"]
     fail-on = "warning"
+    invalid-lines = "drop"            # how the MLTable reads a bare JSONL (default "error", "utf8")
+    encoding = "utf16"
     min-images = 50                   # thresholds of the dataset rules
     min-class-examples = 10
     max-imbalance-ratio = 50
@@ -227,6 +229,13 @@ def _task_patterns(value, where) -> dict[str, str]:
     return {pattern: _task(task, f"{where} {pattern!r}") for pattern, task in _table(value, where).items()}
 
 
+def _encoding(value, where) -> str:
+    # Any spelling: one the engine rejects is a finding (AML807, the job fails), as in an MLTable.
+    if type(value) is not str or not value.strip():
+        raise ConfigError(f"{where}: expected the name of an encoding, got {value!r}")
+    return value
+
+
 def _models(value, where) -> str:
     from automl_lint.settings import MODELS
 
@@ -246,6 +255,8 @@ _KEYS = {
     "max-imbalance-ratio": ("max_imbalance_ratio", _number(float, 1.0)),
     "max-line-bytes": ("max_line_bytes", _number(int, 1)),
     "max-problems": ("max_problems", _number(int, 0)),
+    "invalid-lines": ("invalid_lines", _string(("error", "drop"))),
+    "encoding": ("encoding", _encoding),
     "severity": ("severity", _severity),
     "per-file-ignores": ("per_file_ignores", _per_file_ignores),
     "tasks": ("task_patterns", _task_patterns),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 import multiprocessing
 import os
 import signal
@@ -19,16 +18,20 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from automl_lint import tasks
+from automl_lint import encoding, tasks
 from automl_lint.problem import Consequence, Problem
+from automl_lint.encoding import Recoded, Undecodable
 from automl_lint.reader import (
     SourceError,
     find_duplicate_keys,
     iter_lines,
     may_have_duplicate_keys,
     nesting_depth,
+    engine_reading,
     open_source,
     parse_line,
+    plain_record,
+    too_deep,
     value_column,
 )
 from automl_lint.rules import annotation, classification, dataset, image_url, schema, syntax
@@ -37,8 +40,6 @@ from automl_lint.verdict import Omitted
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
-# Integers of 20+ digits (or 19 from about 9.23e18) do not fit in int64; orjson reads them as floats.
-_BIG_INT = re.compile(rb"(?<![\d.eE])-?(?:\d{20,}|9[3-9]\d{17}|92[3-9]\d{16})(?![\d.eE])")
 
 
 @dataclass
@@ -56,6 +57,8 @@ class FileResult:
     # Findings of lines past --max-problems: counted, not kept.
     omitted: Omitted | None = None
     lines: int = 0  # physical lines read (records + blank lines)
+    rows: int | None = None  # lines that become a row of the engine's table (None: not counted)
+    rows_window: tuple | None = None  # an MLTable's take/skip, as lint_file's window
     # Set on the JSONL parts of an MLTable that reads several files, whose dataset is judged as a whole.
     part_of: str | None = None
 
@@ -67,6 +70,7 @@ class RecordChecker:
         self.task = task
         self.kind = settings.kind
         self.settings = settings
+        self.drop = settings.invalid_lines == "drop"
         self.rcnn = settings.uses_rcnn(task) if task else False
         self.segmentation = task == "instance-segmentation"
         self.validator = schema.validator(task, settings.kind) if task else None
@@ -109,9 +113,13 @@ class RecordChecker:
         valid = None
         if self.fast is not None:
             valid = self.validator.is_valid(value)
-            # A class seen for the first time is not yet known to be plain: learn it and try once more.
-            if valid and (self.fast(value, raw, state) or self._learn_classes(value) and self.fast(value, raw, state)):
+            # A class seen for the first time is not yet known to be plain: learn it and try once more. A record
+            # with keys the schema does not know leaves the fast path: the engine's limits are checked on them.
+            if valid and plain_record(value, self.family) and (
+                    self.fast(value, raw, state) or self._learn_classes(value) and self.fast(value, raw, state)):
                 return
+        if self.kind == "training" and engine_reading(value, raw, out, self.drop):
+            return  # nested beyond the engine's limit: the job fails, nothing more to say
         if self.kind == "predictions":
             if task and not self.validator.is_valid(value):
                 schema.explain(value, task, self.kind, [], out)
@@ -149,10 +157,8 @@ class RecordChecker:
                 out.append((schema.RECORD_SHAPE_MISMATCH, "/label", f"this record has the shape of "
                             f"{shape} but the file is linted as {task}"))
             if not (valid if valid is not None else self.validator.is_valid(value)):
-                schema.explain(value, task, self.kind, [f[1] for f in out], out)
-        if out and _BIG_INT.search(raw):
-            out.append((syntax.INTEGER_OVERFLOW, "", "an integer on this line is outside the 64-bit range; AutoML's "
-                        "reader silently turns it into a different float"))
+                # Findings about the whole line (a BOM, trailing text: pointer "") cover no schema finding.
+                schema.explain(value, task, self.kind, [f[1] for f in out if f[0].family != syntax.F], out)
         self._duplicate_keys(value, raw, out)
 
     @staticmethod
@@ -175,16 +181,18 @@ class RecordChecker:
             dups = find_duplicate_keys(raw)
             if dups:
                 names = ", ".join(repr(d) for d in dups)
-                out.insert(0, (syntax.DUPLICATE_KEY, "", f"key {names} appears twice in one object: AutoML's reader "
-                               "fails the job (FieldNameConflict)"))
+                out.insert(0, (syntax.DUPLICATE_KEY, "", f"key {names} appears twice in one object: the engine fails "
+                               "the job (FieldNameConflict), even with invalid_lines: drop"))
 
 
 def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecker, settings: Settings,
-                 at_file_start: bool = True) -> tuple[list[Problem], dataset.DatasetState, int, int]:
+                 at_file_start: bool = True, window: tuple | None = None) -> tuple:
     """Check a run of lines; returns problems (numbered from 1), dataset state, lines and records.
 
     A finding is ``(rule, pointer, message)``, or ``(rule, pointer, message, consequence)`` when this
-    occurrence's consequence differs from the rule's (e.g. a crash masked by an earlier drop).
+    occurrence's consequence differs from the rule's (e.g. a crash masked by an earlier drop, an invalid line
+    under ``invalid_lines: drop``). Returns problems, dataset state, lines, records, omitted findings and rows
+    (the lines that become a row of the engine's table).
     """
     state = dataset.DatasetState()
     problems: list[Problem] = []
@@ -200,34 +208,57 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
     cap = settings.max_problems
     omitted = Omitted()
 
-    def report(rule, pointer, message, col=None):
+    def report(rule, pointer, message, col=None, consequence=None):
         columns[len(out)] = col
-        out.append((rule, pointer, message))
+        out.append((rule, pointer, message) if consequence is None else (rule, pointer, message, consequence))
 
+    drop = settings.invalid_lines == "drop"
+    rows = 0  # lines that become a row of the engine's table
+    # An MLTable's take/skip: the rows kept, counted in records (error) or in valid records (drop), 0-based.
+    first, stop = window or (0, None)
+    index = 0
     for raw in lines:
         line += 1
         value = None
         if raw is None:
             records += 1
             out.append((syntax.LINE_TOO_LONG, "", f"line longer than {settings.max_line_bytes} bytes; not parsed"))
-        elif raw.isspace() or not raw:
-            out.append((syntax.BLANK_LINE, "", "blank line: AutoML's reader skips it (no image is lost)"))
+        elif raw == b"\n" or raw == b"\xef\xbb\xbf\n" and line == 1 and at_file_start:
+            if raw != b"\n":
+                out.append((syntax.BOM, "", "the file starts with a UTF-8 byte order mark"))
+            out.append((syntax.BLANK_LINE, "", "empty line: the engine skips it (no image is lost)"))
+        elif stop is not None and index >= stop:
+            out.append(_left_out(index, first, stop))
         else:
             records += 1
             state.records += 1
-            try:
-                value = loads(raw)
-                if type(value) is not dict:
-                    raise decode_error("not an object", "", 0)
-            except decode_error:
-                value = parse_line(raw, report, bom_allowed=at_file_start and line == 1)
-            if value is not None:
+            if type(raw) is Undecodable:
+                out.append((syntax.INVALID_UTF8, "", f"{raw.reason}: the engine fails the whole read, even with "
+                            "invalid_lines: drop"))
+            else:
+                try:
+                    value = loads(raw)
+                    if type(value) is not dict:
+                        raise decode_error("not an object", "", 0)
+                except decode_error:
+                    value = parse_line(raw, report, at_file_start and line == 1, drop)
+            if value is not None or not drop:
+                index += 1
+            if index <= first and (value is not None or not drop):
+                out.clear()
+                columns.clear()
+                out.append(_left_out(index - 1, first, stop))
+                value = None
+            elif value is not None:
+                rows += 1
                 state.line = line
                 try:
                     check(value, raw, state, out)
                 except (RecursionError, ValueError):
-                    _too_deep(value, out)
+                    _too_deep(value, out, drop)
                     columns.clear()
+            if type(raw) is Recoded:
+                out.append((syntax.LATIN1_AS_WINDOWS1252, "", raw.note))
         if out:
             if cap and len(problems) >= cap:
                 omitted.add_line(line, [(severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence)
@@ -249,20 +280,29 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                                             consequence, finding[2], column, url))
             out.clear()
             columns.clear()
-    return problems, state, line, records, omitted
+    return problems, state, line, records, omitted, rows
+
+
+def _left_out(index: int, first: int, stop: int | None) -> tuple:
+    from automl_lint.rules import mltable as mltable_rules
+
+    if index < first:
+        return (mltable_rules.LINE_LEFT_OUT, "", f"row {index + 1}: the MLTable's 'skip: {first}' leaves it out")
+    return (mltable_rules.LINE_LEFT_OUT, "", f"the MLTable's 'take' keeps the first {stop - first} row(s) only: "
+            "this line is never read")
 
 
 # Validators (jsonschema_rs stops at ~255 levels) and repr() recurse; real records are 5 levels deep.
 MAX_CHECKED_DEPTH = 64
 
 
-def _too_deep(value: dict, out: list) -> None:
+def _too_deep(value: dict, out: list, drop: bool = False) -> None:
     """Replace the findings of a record whose check failed on its nesting; re-raise any other failure."""
     depth = nesting_depth(value)
     if depth <= MAX_CHECKED_DEPTH:
         raise
     out.clear()
-    out.append((syntax.NESTED_TOO_DEEPLY, "", f"the record is nested {depth} levels deep; not checked further"))
+    out.append(too_deep(depth, drop))
 
 
 def _ignore_sigint() -> None:
@@ -311,12 +351,25 @@ def _sample_task(lines: list, kind: str) -> str | None:
     return tasks.infer(shapes)
 
 
-def lint_file(path: str, settings: Settings, role: str = "training") -> FileResult:
-    """Lint one JSONL file (or ``-``); raises SourceError when it cannot be read at all."""
+def _decoded(lines: Iterable, stream, settings: Settings) -> Iterable:
+    """The lines as UTF-8, decoded the way the engine decodes the declared encoding."""
+    kind = encoding.family(settings.encoding)
+    if kind == encoding.LATIN:
+        return encoding.latin_lines(lines, encoding.is_iso_8859_1(settings.encoding))
+    return lines
+
+
+def lint_file(path: str, settings: Settings, role: str = "training", window: tuple | None = None) -> FileResult:
+    """Lint one JSONL file (or ``-``); raises SourceError when it cannot be read at all.
+
+    ``window``: the rows an MLTable's take/skip keeps, ``(first, stop)`` (0-based, stop None: to the end).
+    """
     display = "<stdin>" if path == "-" else path
     stream = open_source(path)
+    utf16 = encoding.family(settings.encoding) == encoding.UTF16
     try:
-        head_iter = iter_lines(stream, max_line_bytes=settings.max_line_bytes)
+        head_iter = (encoding.utf16_lines(stream, settings.max_line_bytes) if utf16
+                     else iter_lines(stream, max_line_bytes=settings.max_line_bytes))
         try:
             head = _read_head(head_iter, settings.max_line_bytes)
         except (OSError, EOFError, ValueError, zlib.error) as exc:
@@ -325,7 +378,7 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
         inferred = task == "auto"
         if inferred:
             task = _sample_task(head, settings.kind)
-        result = FileResult(display, task, inferred, settings.kind, role=role)
+        result = FileResult(display, task, inferred, settings.kind, role=role, rows_window=window)
         if settings.kind == "predictions" and _looks_like_document(head):
             data = _read_document(itertools.chain(head, head_iter), settings.max_line_bytes)
             if data is None:  # one JSON value: the line limit applies to the whole document
@@ -345,7 +398,8 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
         size = _regular_size(path)
         # Workers are forked so that they share the parent's str hash seed (URL hashes must agree); where
         # fork does not exist (Windows) the file is checked in one process.
-        if jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz") and _CAN_FORK:
+        if (jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz") and _CAN_FORK and window is None
+                and encoding.family(settings.encoding) == encoding.UTF8):
             stream.close()
             try:
                 _lint_parallel(path, size, jobs, task, settings, result)
@@ -355,7 +409,8 @@ def lint_file(path: str, settings: Settings, role: str = "training") -> FileResu
             checker = RecordChecker(task, settings)
             lines = itertools.chain(head, head_iter)
             try:
-                problems, state, result.lines, records, omitted = _check_lines(display, lines, checker, settings)
+                problems, state, result.lines, records, omitted, result.rows = _check_lines(
+                    display, _decoded(lines, stream, settings), checker, settings, window=window)
                 result.omitted = omitted if omitted.lines else None
             except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt .gz data
                 raise SourceError(f"{display}: cannot read ({exc})") from None
@@ -461,7 +516,9 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     problems: list[Problem] = []
     omitted = Omitted()
     cap = settings.max_problems
-    for chunk_problems, chunk_state, nlines, records, chunk_omitted, refs in parts:
+    result.rows = 0
+    for chunk_problems, chunk_state, nlines, records, chunk_omitted, rows, refs in parts:
+        result.rows += rows
         if offset:
             for p in chunk_problems:
                 p.line += offset
@@ -499,10 +556,20 @@ def _finish(result: FileResult, settings: Settings, task: str | None, inferred: 
         findings.append((FINDINGS_NOT_LISTED, f"{o.problems} more finding(s) on {o.lines} line(s) from line "
                          f"{o.first_line} on are counted in the summary but not listed (--max-problems "
                          f"{settings.max_problems})"))
+    if encoding.family(settings.encoding) is None:
+        from automl_lint.rules.mltable import READ_OPTION_INVALID
+
+        findings.append((READ_OPTION_INVALID, f"the reader setting encoding {settings.encoding!r} is not one the "
+                         f"engine accepts ({', '.join(encoding.ACCEPTED)}, in any case): it rejects the MLTable and "
+                         "the job fails (the file was read as UTF-8)"))
     if not settings.dataset_checks:
         pass  # one part of a larger dataset (an MLTable reading several files): checked as a whole elsewhere
     elif result.records == 0:
-        findings.append((syntax.EMPTY_FILE, "the file has no records"))
+        findings.append((syntax.EMPTY_FILE, "the file has no records: the job fails"))
+    elif result.rows == 0:
+        why = ("the MLTable's take/skip leaves every row out" if result.rows_window else
+               "invalid_lines: drop skips every line" if settings.invalid_lines == "drop" else "every line is invalid")
+        findings.append((syntax.EMPTY_FILE, f"no line becomes a row of the table ({why}): the job fails"))
     elif task is None and settings.kind == "training":
         findings.append((schema.RECORD_SHAPE_MISMATCH, "the task could not be inferred from the records' "
                          "'label' shape; pass --task"))

@@ -11,11 +11,11 @@ import glob
 import os
 from dataclasses import dataclass, field
 
+from automl_lint import encoding as encodings
 from automl_lint.problem import Problem
 from automl_lint.rules import mltable as R
 
 FILE_NAME = "MLTable"
-ENCODINGS = {"utf8", "iso88591", "latin1", "ascii", "utf16", "utf32", "utf8bom", "windows1252"}
 READ_JSON_OPTIONS = {"encoding", "invalid_lines", "include_path_column", "path_column", "partition_size"}
 TOP_LEVEL = {"type", "$schema", "paths", "transformations", "metadata", "traits", "query_source"}
 OTHER_READERS = {"read_delimited", "read_parquet", "read_delta_lake", "read_csv"}
@@ -29,14 +29,18 @@ class MLTable:
     path: str                                   # the MLTable file itself
     jsonl: list[str] = field(default_factory=list)
     encoding: str = "utf8"
-    findings: list = field(default_factory=list)  # (rule, line, pointer, message)
+    invalid_lines: str = "error"
+    # take/skip after read_json_lines: the rows kept, (first, stop) 0-based; None: every row.
+    window: tuple | None = None
+    other_files: list[str] = field(default_factory=list)  # what a folder entry reads besides the JSONL
+    findings: list = field(default_factory=list)  # (rule, line, pointer, message[, consequence])
 
     def problems(self, settings) -> list[Problem]:
         out = []
-        for rule, line, pointer, message in self.findings:
+        for rule, line, pointer, message, *consequence in self.findings:
             if rule.code in settings.enabled:
                 out.append(Problem(self.path, line, pointer, rule.code, rule.name, settings.severities[rule.code],
-                                   rule.consequence, message))
+                                   consequence[0] if consequence else rule.consequence, message))
         return out
 
 
@@ -80,8 +84,53 @@ def load(path: str) -> MLTable:
     _check_top_level(doc, node, add)
     _check_paths(doc, node, folder, table)
     _check_transformations(doc, node, table)
+    _check_other_files(table)
     _check_bom(table)
     return table
+
+
+def _other_files(folder: str, data: list[str]) -> list[str]:
+    """Every other file below ``folder``: the engine reads them all as JSON Lines, hidden ones included."""
+    taken = set(data)
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        out.extend(os.path.join(root, f) for f in sorted(files) if os.path.join(root, f) not in taken)
+    return out
+
+
+def _check_other_files(table: MLTable) -> None:
+    from automl_lint.problem import Consequence
+
+    if not table.other_files:
+        return
+    names = ", ".join(os.path.relpath(p, os.path.dirname(os.path.abspath(table.path))) for p in table.other_files[:5])
+    more = f" and {len(table.other_files) - 5} more" if len(table.other_files) > 5 else ""
+    binary = [p for p in table.other_files if not _is_text(p)]
+    if binary:
+        table.findings.append((R.READS_OTHER_FILES, None, "/paths", f"the folder also holds {names}{more}, which the "
+                               f"engine reads as JSON Lines; {os.path.basename(binary[0])} is not text: the whole "
+                               "read fails (EncodingError), even with invalid_lines: drop"))
+    elif table.invalid_lines == "drop":
+        table.findings.append((R.READS_OTHER_FILES, None, "/paths", f"the folder also holds {names}{more}, which the "
+                               "engine reads as JSON Lines: with invalid_lines: drop their lines are skipped",
+                               Consequence.NONE))
+    else:
+        table.findings.append((R.READS_OTHER_FILES, None, "/paths", f"the folder also holds {names}{more}, which the "
+                               "engine reads as JSON Lines: with invalid_lines: error their first line fails the job"))
+
+
+def _is_text(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # a character cut by the 64 KiB window
+    return True
 
 
 def _line(node, *keys) -> int | None:
@@ -104,10 +153,9 @@ def _check_top_level(doc: dict, node, add) -> None:
     for key in doc:
         if key not in TOP_LEVEL and key != "path":
             add((R.UNKNOWN_KEY, _line(node, key), f"/{key}", f"unknown top-level key {key!r} in the MLTable"))
-    kind = doc.get("type")
-    if kind is not None and kind != "mltable":
-        add((R.UNKNOWN_KEY, _line(node, "type"), "/type", f"'type: {kind}' — an MLTable file says "
-             "'type: mltable' (or omits it)"))
+    if "type" in doc and doc["type"] != "mltable":
+        add((R.REJECTED, _line(node, "type"), "/type", f"'type: {doc['type']}': the engine rejects the MLTable "
+             "(\"type\" must be \"mltable\" if included); the job fails"))
 
 
 def _check_paths(doc: dict, node, folder: str, table: MLTable) -> None:
@@ -140,6 +188,7 @@ def _check_paths(doc: dict, node, folder: str, table: MLTable) -> None:
         elif kind == "folder":
             if os.path.isdir(target):
                 found = _data_files(target)
+                table.other_files.extend(_other_files(target, found))
                 if not found:
                     add((R.PATH_NOT_FOUND, line, pointer, f"folder {value!r} holds no JSONL file"))
                 table.jsonl.extend(found)
@@ -172,30 +221,51 @@ def _check_transformations(doc: dict, node, table: MLTable) -> None:
         return
     read = None
     stream = False
+    converted_early = False
+    first, stop = 0, None
     for i, step in enumerate(steps):
         line = _line(node, "transformations", i)
         pointer = f"/transformations/{i}"
         name, value = (next(iter(step.items())) if isinstance(step, dict) and len(step) == 1
                        else (step if isinstance(step, str) else None, None))
         if name == "read_json_lines":
+            if read is not None:
+                add((R.REJECTED, line, pointer, "a second 'read_json_lines': the engine then looks for a 'Path' "
+                     "column that is not there; the job fails"))
+                continue
             read = i
             _check_read_json_lines(value, node, i, table)
         elif name == "convert_column_types":
-            stream = stream or _converts_image_url(value)
+            if read is None and _converts_image_url(value):
+                converted_early = True
+            else:
+                stream = stream or _converts_image_url(value)
+        elif name in ("take", "skip"):
+            if type(value) is not int or value < 0:
+                add((R.REJECTED, line, pointer, f"'{name}: {value!r}' must be a non-negative integer: the engine "
+                     "rejects the MLTable; the job fails"))
+            elif read is not None:  # (before read_json_lines the engine ignores it)
+                if name == "take":
+                    stop = first + value if stop is None else min(stop, first + value)
+                else:
+                    first = first + value if stop is None else min(stop, first + value)
+                table.window = (first, stop)
         elif name in OTHER_READERS:
             add((R.NO_READ_JSON_LINES, line, pointer, f"'{name}' reads the files as another format; AutoML for "
                  "Images needs 'read_json_lines' over JSON Lines (the job fails: no 'image_url' column)"))
             read = -1
         elif name not in OTHER_TRANSFORMS:
-            add((R.UNKNOWN_KEY, line, pointer, f"unknown transformation {name or step!r}"))
+            add((R.REJECTED, line, pointer, f"unknown transformation {name or step!r}: the engine rejects the MLTable "
+                 "(InvalidScriptElement); the job fails"))
     if read is None:
         add((R.NO_READ_JSON_LINES, _line(node, "transformations") or 1, "/transformations",
              "the MLTable has no 'read_json_lines' transformation; AutoML finds no 'image_url' column and the "
              "job fails"))
     if not stream:
+        early = " after 'read_json_lines' (the one before it does nothing)" if converted_early else ""
         add((R.IMAGE_URL_NOT_STREAM, _line(node, "transformations") or 1, "/transformations",
-             "no 'convert_column_types' turns 'image_url' into 'stream_info'; the job fails: \"The data type of "
-             "image URL column 'image_url' is STRING, but it should be STREAM\""))
+             f"no 'convert_column_types'{early} turns 'image_url' into 'stream_info'; the job fails: \"The data "
+             "type of image URL column 'image_url' is STRING, but it should be STREAM\""))
 
 
 def _check_read_json_lines(options, node, i: int, table: MLTable) -> None:
@@ -215,18 +285,24 @@ def _check_read_json_lines(options, node, i: int, table: MLTable) -> None:
         if key not in READ_JSON_OPTIONS:
             add((R.READ_OPTION_INVALID, where(key), f"{base}/{key}", f"unknown read_json_lines option {key!r}"))
     encoding = options.get("encoding", "utf8")
-    if encoding not in ENCODINGS:
-        add((R.READ_OPTION_INVALID, where("encoding"), f"{base}/encoding", f"encoding {encoding!r} is not one of "
-             f"{', '.join(sorted(ENCODINGS))}; the MLTable is rejected"))
+    if encodings.family(encoding) is None:
+        add((R.READ_OPTION_INVALID, where("encoding"), f"{base}/encoding", f"encoding {encoding!r} is not one the "
+             f"engine accepts ({', '.join(encodings.ACCEPTED)}, in any case); the MLTable is rejected"))
     else:
         table.encoding = encoding
+    if "path_column" in options and options["path_column"] != "Path":
+        add((R.READ_OPTION_INVALID, where("path_column"), f"{base}/path_column", f"path_column "
+             f"{options['path_column']!r}: the engine only finds its default column 'Path' (\"Required field does "
+             "not exist in the record\"); the job fails"))
     invalid = options.get("invalid_lines", "error")
+    if invalid in ("error", "drop"):
+        table.invalid_lines = invalid
     if invalid == "drop":
         add((R.INVALID_LINES_DROP, where("invalid_lines"), f"{base}/invalid_lines", "invalid_lines: drop — lines "
              "that are not valid JSON are silently discarded (use 'error')"))
     elif invalid != "error":
         add((R.READ_OPTION_INVALID, where("invalid_lines"), f"{base}/invalid_lines",
-             f"invalid_lines {invalid!r} must be 'error' or 'drop'"))
+             f"invalid_lines {invalid!r} must be 'error' or 'drop' (in lower case); the MLTable is rejected"))
     include = options.get("include_path_column", False)
     if type(include) is not bool:
         add((R.READ_OPTION_INVALID, where("include_path_column"), f"{base}/include_path_column",
@@ -249,7 +325,7 @@ def _converts_image_url(value) -> bool:
 
 
 def _check_bom(table: MLTable) -> None:
-    if table.encoding != "utf8":
+    if table.encoding.lower() not in ("utf8", "utf-8", "ascii"):
         return
     for path in table.jsonl:
         if path.endswith(".gz"):
@@ -284,8 +360,12 @@ def lint(path: str, settings, role: str = "training", training: list | None = No
                                    f"{shared}, which is also training data: validation measures memorisation"))
     own = FileResult(path, None, False, "mltable", role=role)
     own.problems = table.problems(settings)
+    # The MLTable's read_json_lines options are the reader settings of its files.
+    has_validation = getattr(settings, "has_validation", False)
+    settings = dataclasses.replace(settings, invalid_lines=table.invalid_lines, encoding=table.encoding)
+    settings.has_validation = has_validation
     if len(table.jsonl) <= 1:
-        return [own] + [lint_file(p, settings, role=role) for p in table.jsonl]
+        return [own] + [lint_file(p, settings, role=role, window=table.window) for p in table.jsonl]
     # AutoML reads every file of the MLTable as one dataset: the dataset rules judge them together.
     part = dataclasses.replace(settings, dataset_checks=False)
     part.has_validation = getattr(settings, "has_validation", False)

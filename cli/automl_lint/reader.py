@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import os
 import sys
 from collections.abc import Iterator
@@ -15,10 +16,15 @@ from typing import BinaryIO
 
 import orjson
 
+from automl_lint.problem import Consequence
 from automl_lint.rules import syntax
 
 BOM = b"\xef\xbb\xbf"
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+# The engine's limits (observed, tests/reading_cases): a record nested deeper than ARROW_DEPTH (the record itself
+# is level 1) fails the whole read; from PARSER_DEPTH on its JSON parser rejects the line.
+ARROW_DEPTH = 60
+PARSER_DEPTH = 128
 
 
 class SourceError(Exception):
@@ -75,33 +81,58 @@ def iter_lines(stream: BinaryIO, start: int = 0, end: int | None = None,
             yield raw
 
 
-def parse_line(raw: bytes, report, bom_allowed: bool = False) -> dict | None:
-    """Parse one line; report syntax findings through ``report(rule, pointer, message, column)``."""
+def invalid_line_outcome(drop: bool) -> tuple[Consequence | None, str]:
+    """What an invalid line does under the reader setting: the occurrence's consequence and the words for it."""
+    if drop:
+        return Consequence.DROPS_IMAGE, "; with invalid_lines: drop the engine skips the line (the image is lost)"
+    return None, "; with invalid_lines: error the job fails"
+
+
+def parse_line(raw: bytes, report, bom_allowed: bool = False, drop: bool = False) -> dict | None:
+    """Parse one line as the MLTable engine reads it; report findings through ``report``.
+
+    ``report(rule, pointer, message, column, consequence=None)``; the consequence is given when this occurrence's
+    differs from the rule's (an invalid line under ``invalid_lines: drop``). ``drop``: the reader setting.
+    """
     if bom_allowed and raw.startswith(BOM):
         report(syntax.BOM, "", "the file starts with a UTF-8 byte order mark", 1)
         raw = raw[3:]
+        if raw == b"\n" or not raw:
+            return None  # a BOM alone on the first line: an empty line, skipped (reported as the BOM)
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        value = _explain_parse_error(raw, exc, report)
+        value = _explain_parse_error(raw, exc, report, drop)
         if value is None:
             return None
     if type(value) is not dict:
-        report(syntax.NOT_AN_OBJECT, "", f"the line is a JSON {_json_type(value)}, not an object", 1)
+        dups = find_duplicate_keys(raw)
+        if dups:
+            report(syntax.DUPLICATE_KEY, "", f"key {', '.join(map(repr, dups))} appears twice in one object: the "
+                   "engine fails the job (FieldNameConflict), even with invalid_lines: drop", 1)
+        consequence, words = invalid_line_outcome(drop)
+        report(syntax.NOT_AN_OBJECT, "", f"the line is a JSON {_json_type(value)}, not an object{words}", 1,
+               consequence)
         return None
     return value
 
 
-def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report) -> dict | None:
-    """Classify a line orjson rejected; return the object AutoML would still read, if any."""
+_JSON_WS = b" \t\r\n"
+
+
+def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report, drop: bool) -> dict | None:
+    """Classify a line orjson rejected; return the object the engine still reads, if any."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as uexc:
-        report(syntax.INVALID_UTF8, "", f"invalid UTF-8 byte 0x{raw[uexc.start]:02x} at byte {uexc.start + 1}",
-               uexc.start + 1)
+        report(syntax.INVALID_UTF8, "", f"invalid UTF-8 byte 0x{raw[uexc.start]:02x} at byte {uexc.start + 1}: "
+               "the engine fails the whole read (EncodingError), even with invalid_lines: drop", uexc.start + 1)
         return None
-    if not text.strip():
-        report(syntax.BLANK_LINE, "", "blank line (AutoML skips it)", 1)
+    consequence, words = invalid_line_outcome(drop)
+    if not text.strip() or not raw.strip(_JSON_WS):
+        what = "a CR (a blank line of a CRLF file)" if raw.strip(b"\n") == b"\r" else "only whitespace"
+        report(syntax.WHITESPACE_LINE, "", f"the line holds {what}: the engine reads an invalid line, not an empty "
+               f"one{words}", 1, consequence)
         return None
     constants: list[str] = []
 
@@ -109,34 +140,83 @@ def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report) -> dic
         constants.append(name)
         return float(name.replace("Infinity", "inf"))
 
-    decoder = json.JSONDecoder(parse_constant=on_constant)
-    start = len(text) - len(text.lstrip())
+    # strict=False: the engine reads raw control characters inside strings.
+    decoder = json.JSONDecoder(parse_constant=on_constant, strict=False)
+    start = len(text) - len(text.lstrip(" \t\r\n"))
     try:
         value, end = decoder.raw_decode(text, start)
     except (ValueError, RecursionError):  # ValueError also covers integers of more than 4300 digits
-        report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {exc.colno})", exc.colno)
+        report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {exc.colno}){words}",
+               exc.colno, consequence)
         return None
     if constants:
         names = ", ".join(sorted(set(constants)))
-        report(syntax.NON_FINITE_NUMBER, "", f"{names} is not valid JSON; AutoML rejects the line", 1)
+        report(syntax.NON_FINITE_NUMBER, "", f"{names} is not valid JSON: an invalid line{words}", 1, consequence)
         return None
-    rest = text[end:].strip()
-    column = exc.colno
+    rest = text[end:].strip(" \t\r\n")
+    first = text[start:end]
+    control = False
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError as inner:
+        if "control character" in str(inner):
+            control = _first_value_is_engine_json(first)
+        if not control:
+            # Python's json accepted what orjson and the engine refuse (a lone surrogate, a number beyond the
+            # float range, nesting beyond orjson's limit): an invalid line.
+            column = inner.colno + start
+            report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(inner)} (column {column}){words}",
+                   column, consequence)
+            return None
+    if control:
+        report(syntax.CONTROL_CHARACTER, "", "a string holds a raw control character: the engine reads it as "
+               "written, strict JSON tools reject the line", 1)
     if rest:
-        try:
-            orjson.loads(text[start:end])
-        except orjson.JSONDecodeError as inner:
-            exc, column, rest = inner, inner.colno + start, ""
-    if not rest:
-        # Python's json accepted what orjson refused (a lone surrogate, a number beyond float range, deep
-        # nesting): the line is not valid JSON, and its value could not be reported or checked safely.
-        report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {column})", column)
-        return None
-    report(syntax.TRAILING_DATA, "",
-           f"text after the JSON object at column {end + 1} is ignored by AutoML: {rest[:40]!r}", end + 1)
-    if not isinstance(value, dict):
-        return value  # reported as not-an-object by the caller
-    return value
+        glued = _starts_with_record(rest)
+        if glued:
+            cr = "\r" in text[end:].rstrip("\r\n")
+            how = ("the file's CR-only line ends make the engine read these records as one line: " if cr
+                   else "another record is glued to this one: ")
+            report(syntax.TRAILING_DATA, "", f"text after the JSON object at column {end + 1}: {how}the engine "
+                   f"keeps the first record only and loses the rest: {rest[:40]!r}", end + 1,
+                   Consequence.DROPS_IMAGE)
+        else:
+            report(syntax.TRAILING_DATA, "",
+                   f"text after the JSON object at column {end + 1} is ignored by the engine: {rest[:40]!r}", end + 1)
+    return value  # not an object: reported by the caller
+
+
+def _first_value_is_engine_json(first: str) -> bool:
+    """The first value is JSON but for raw control characters in its strings (which the engine reads)."""
+    escaped = "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in first)
+    try:
+        orjson.loads(escaped)
+        return True
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _starts_with_record(rest: str) -> bool:
+    """What follows the first value starts with another JSON object (the engine then loses a record)."""
+    if not rest.startswith("{"):
+        return False
+    try:
+        value, _ = json.JSONDecoder(strict=False).raw_decode(rest)
+    except (ValueError, RecursionError):
+        return False
+    return type(value) is dict
+
+
+def too_deep(depth: int, drop: bool) -> tuple:
+    """The finding for a record nested ``depth`` levels deep (beyond the engine's table schema)."""
+    if depth >= PARSER_DEPTH:
+        consequence, words = invalid_line_outcome(drop)
+        return (syntax.INVALID_JSON, "", f"the record is nested {depth} levels deep: the engine's JSON parser stops at "
+                f"{PARSER_DEPTH} (recursion limit exceeded), an invalid line{words}",
+                consequence or syntax.INVALID_JSON.consequence)
+    return (syntax.NESTED_TOO_DEEPLY, "", f"the record is nested {depth} levels deep; the engine's table schema "
+            f"allows {ARROW_DEPTH}: it fails the whole read (Recursion level in ArrowSchema struct exceeded), even "
+            "with invalid_lines: drop")
 
 
 def nesting_depth(value) -> int:
@@ -262,4 +342,73 @@ def _element(text: str, i: int, index: int) -> int | None:
         if _ == index:
             return i
         i = _DECODER.raw_decode(text, i)[1]
+    return None
+
+
+# --- what the engine does to a record it reads -----------------------------------------------------------
+
+_TOP_KEYS = frozenset(("image_url", "label", "image_details"))
+_DETAIL_KEYS = frozenset(("format", "width", "height"))
+_ANNOTATION_KEYS = frozenset(("label", "topX", "topY", "bottomX", "bottomY", "isCrowd", "polygon"))
+I64_MAX = (1 << 63) - 1
+U64_MAX = (1 << 64) - 1
+EXACT_FLOAT = 1 << 53
+
+
+def plain_record(value: dict, family: str | None) -> bool:
+    """Only the schema's keys (validated, at most 5 levels deep) and image dimensions within int64.
+
+    Such a record cannot hit the engine's nesting limit or hold an integer it changes, so the fast path may take
+    it; any other record gets :func:`engine_reading`.
+    """
+    if not value.keys() <= _TOP_KEYS:
+        return False
+    details = value.get("image_details")
+    if type(details) is dict and (not details.keys() <= _DETAIL_KEYS or not _small(details.get("width"))
+                                  or not _small(details.get("height"))):
+        return False
+    if family == "detection":
+        for a in value["label"]:
+            if not a.keys() <= _ANNOTATION_KEYS:
+                return False
+    return True
+
+
+def _small(n) -> bool:
+    return type(n) is not int or -EXACT_FLOAT <= n <= EXACT_FLOAT
+
+
+def engine_reading(value: dict, raw: bytes, out: list, drop: bool) -> bool:
+    """Findings on what the engine does to a record beyond parsing it; True if it cannot be checked further."""
+    if raw.count(b"[") + raw.count(b"{") > ARROW_DEPTH:
+        depth = nesting_depth(value)
+        if depth > ARROW_DEPTH:
+            out.append(too_deep(depth, drop))
+            return True
+    for match in _LONG_INT.finditer(raw):
+        message = _changed_integer(int(match.group()), value, match)
+        if message:
+            out.append((syntax.INTEGER_OVERFLOW, "", message))
+    return False
+
+
+# An integer literal of 16 digits or more (floats have a '.' or an exponent): a candidate for a changed value.
+_LONG_INT = re.compile(rb"(?<![\d.eE+\-\"])-?\d{16,}(?![\d.eE])")
+
+
+def _changed_integer(n: int, value: dict, match) -> str | None:
+    written = match.group().decode()
+    if I64_MAX < n <= U64_MAX:
+        return (f"the integer {written} is beyond the signed 64-bit range: the engine wraps it around and "
+                f"reads {n - (1 << 64)}")
+    if n > U64_MAX or n < -I64_MAX - 1:
+        as_float = float(n) if len(written) < 400 else float("inf")
+        if as_float == n:
+            return None
+        return f"the integer {written} is beyond 64 bits: the engine reads the float {as_float:.16g}"
+    if abs(n) > EXACT_FLOAT and float(n) != n:
+        for key, top in value.items():
+            if type(top) is int and top == n:
+                return (f"the integer {written} at /{key} has more digits than a float holds: when a line lacks "
+                        f"'{key}', the engine's table stores the column as floats and reads {float(n)!r}")
     return None

@@ -25,6 +25,9 @@ class Settings:
     max_imbalance_ratio: float = 20.0
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     max_problems: int = 50_000  # per file; 0: no limit
+    # How the MLTable engine reads a bare JSONL file (AutoML's documented MLTable); an MLTable's own options win.
+    invalid_lines: str = "error"  # or "drop"
+    encoding: str = "utf8"  # one of the engine's spellings (automl_lint.encoding.ACCEPTED)
     dataset_checks: bool = True  # False for the parts of a dataset spread over several files
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)

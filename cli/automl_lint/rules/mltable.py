@@ -127,3 +127,39 @@ SAME_DATA_AS_TRAINING = rule(
     fix="Split the data into separate training and validation JSONL files.",
     family=F,
 )
+REJECTED = rule(
+    "AML813", "mltable-rejected", "error", "fails-job",
+    "The MLTable engine rejects this content of the MLTable.",
+    what="Reports what the real engine refuses when it loads the MLTable: a `type` other than `mltable`, an "
+    "unknown transformation, a second `read_json_lines`, a `take`/`skip` that is not a non-negative integer, a "
+    "`path_column` (the engine only finds its default `Path`), `invalid_lines` not spelt in lower case.",
+    why="The job fails when AutoML loads its data (`Yaml script is invalid`), before any training.",
+    example="`type: uri_file` in an MLTable file, or `- frobnicate: 1` under `transformations`",
+    fix="Remove the key or transformation, or spell it as the MLTable reference does.",
+    family=F,
+)
+LINE_LEFT_OUT = rule(
+    "AML814", "mltable-line-left-out", "warning", "drops-image",
+    "The MLTable's `take` or `skip` leaves this line out of the table.",
+    what="Reports each line of the JSONL that an MLTable's `take: N` (only the first N rows) or `skip: N` leaves "
+    "out. Rows are counted as the engine counts them: empty lines are not rows; with `invalid_lines: error` an "
+    "invalid line is a row (and fails the job only if it is kept); with `drop` it is not. Lines after the last "
+    "row `take` keeps are not even parsed.",
+    why="Those images are never trained on, silently; a `take` left over from a quick experiment is a common "
+    "cause of a model trained on a fraction of the data.",
+    example="`transformations:` with `- take: 100` after `read_json_lines`",
+    fix="Remove the `take`/`skip`, or make the JSONL hold only the lines to train on.",
+    family=F,
+)
+READS_OTHER_FILES = rule(
+    "AML815", "mltable-reads-other-files", "error", "fails-job",
+    "A `folder` or `pattern` entry makes the engine read files that are not JSON Lines (such as the MLTable).",
+    what="Reports files that a `folder` (every file below it, hidden ones included) or `pattern` entry reads "
+    "besides the JSONL: typically the `MLTable` file itself when `folder: ./`.",
+    why="The engine reads every line of those files as JSON Lines: with `invalid_lines: error` their first line "
+    "fails the job; with `drop` their lines are skipped (consequence none); bytes that are not text fail the whole "
+    "read either way.",
+    example="`paths:\\n  - folder: ./` in an MLTable next to its JSONL",
+    fix="Name the JSONL with `- file: ./train.jsonl`, or keep the data in a folder of its own.",
+    family=F,
+)
