@@ -58,6 +58,12 @@ class Report:
         threshold = Severity(fail_on or self.settings.fail_on).rank
         return 1 if any(worst_severity_rank(r) >= threshold for r in self.results) else 0
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the report as ``--format html`` draws it."""
+        from automl_lint.reporters.html import render
+
+        return render(self.results, self.settings, fragment=True)
+
 
 def configure(*, config: str | bool | None = None, **options) -> tuple[Settings, str | None]:
     """Settings from the configuration file, overridden by ``options``.

@@ -105,6 +105,8 @@ def lint(
                                                   "longest matching image_url prefix by a local folder or Blob URL."),
     image_cache: Optional[str] = typer.Option(None, "--image-cache", metavar="DIR", help="Image probe cache folder "
                                               "('' disables; default ~/.cache/automl-lint)."),
+    gallery_per_rule: int = typer.Option(12, "--gallery-per-rule", min=0, metavar="N", help="--format html: "
+                                         "flagged lines drawn per rule, and clean lines sampled per file."),
 ) -> int:
     """Lint AutoML-for-Images JSONL: say what AutoML will do with every line.
 
@@ -157,7 +159,7 @@ def lint(
         from automl_lint.reporters import statistics as statistics_report
 
         reporter = statistics_report.report
-    options = {"quiet": quiet, "format": fmt}
+    options = {"quiet": quiet, "format": fmt, "settings": settings}
     if output_file:
         try:
             with open(output_file, "w", encoding="utf-8") as fh:
@@ -177,6 +179,7 @@ _SETTING_OPTIONS = {
     "max_imbalance_ratio": "max-imbalance-ratio", "max_problems": "max-problems", "max_line_bytes": "max-line-bytes",
     "images": "images", "image_root": "image-root", "datastore": "datastores", "image_map": "maps",
     "image_cache": "image-cache", "invalid_lines": "invalid-lines", "encoding": "encoding",
+    "gallery_per_rule": "gallery-per-rule",
 }
 
 

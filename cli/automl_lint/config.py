@@ -265,4 +265,5 @@ _KEYS = {
     "datastores": ("datastores", _string_table),
     "maps": ("image_maps", _string_table),
     "image-cache": ("image_cache", _string()),
+    "gallery-per-rule": ("gallery_per_rule", _number(int, 0)),
 }

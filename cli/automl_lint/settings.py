@@ -43,6 +43,7 @@ class Settings:
     datastores: dict[str, str] = field(default_factory=dict)
     image_maps: dict[str, str] = field(default_factory=dict)
     image_cache: str | None = None  # cache folder; "" disables the cache
+    gallery_per_rule: int = 12  # --format html: flagged lines drawn per rule (and clean lines sampled)
 
     def __post_init__(self) -> None:
         self.refresh()

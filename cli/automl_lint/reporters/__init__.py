@@ -22,6 +22,7 @@ _REPORTERS = {
     "junit": ("junit", "report"),
     "azure": ("azure", "report"),
     "gitlab": ("gitlab", "report"),
+    "html": ("html", "report"),
 }
 
 
@@ -30,4 +31,4 @@ def get(name: str) -> Reporter:
     return getattr(importlib.import_module(f"automl_lint.reporters.{module}"), function)
 
 
-FORMATS = ("table", "concise", "json", "jsonl", "github", "sarif", "junit", "azure", "gitlab")
+FORMATS = ("table", "concise", "json", "jsonl", "github", "sarif", "junit", "azure", "gitlab", "html")
