@@ -117,6 +117,7 @@ def test_images_are_drawn_on_cached_inline_thumbnails(tmp_path):
     assert thumbs
     images = [a for tag, a in Page(first).elements if tag == "image"]
     assert images and all(a["href"].startswith("data:image/jpeg;base64,") for a in images)
+    assert ">probed</text>" in first  # the image size chart has the sizes the image pass found
     mtimes = {t: t.stat().st_mtime_ns for t in thumbs}
     _, second = render(tmp_path, *args)
     assert second == first and {t: t.stat().st_mtime_ns for t in thumbs} == mtimes  # read from the cache

@@ -402,36 +402,34 @@ def _bars(categories: list[str], series: list[tuple[str, Counter]]) -> str:
             f'{legend}{"".join(rows)}</svg>')
 
 
-def _probed_sizes(views: list[_View], settings, limit: int = 20_000) -> Counter:
-    """Real sizes of the images the image pass probed (from its cache), for at most ``limit`` images."""
+def _probed_sizes(views: list[_View], settings, limit: int = 50_000) -> Counter:
+    """Real sizes of the images the image pass just probed (read back from its cache), for at most ``limit``."""
     if settings is None or not settings.images:
         return Counter()
     from automl_lint.images.cache import ProbeCache
     from automl_lint.images.locate import Locator
-    from automl_lint.images.storage import ImageUnreadable, Storage
+    from automl_lint.images.probe import Probe
 
-    refs = [ref for v in views for ref in (v.result.image_refs or [])]
-    if not refs:
-        return Counter()
-    step = max(1, len(refs) // limit)
-    locator, storage, cache = Locator(settings.image_root, settings.datastores, settings.image_maps), Storage(), \
-        ProbeCache(settings.image_cache)
-    sizes: Counter = Counter()
+    urls = list(dict.fromkeys(ref[1] for v in views for ref in (v.result.image_refs or [])))
+    urls = urls[::max(1, len(urls) // limit)]
+    locator = Locator(settings.image_root, settings.datastores, settings.image_maps)
+    candidates = {url: locator.locate(url) for url in urls}
+    cache = ProbeCache(settings.image_cache)
     try:
-        for ref in refs[::step]:
-            for location in locator.locate(ref[1]):
-                try:
-                    st = storage.stat(location)
-                except ImageUnreadable:
-                    st = None
-                if st is None:
-                    continue
-                probe = cache.get(location, st[0], st[1], False)
-                if probe is not None and probe.width and probe.height:
-                    sizes[f"{probe.width}\u00d7{probe.height}"] += 1
-                break
+        entries = cache.lookup({c for cs in candidates.values() for c in cs})
     finally:
         cache.close()
+    sizes: Counter = Counter()
+    for cs in candidates.values():
+        entry = next((entries[c] for c in cs if c in entries), None)
+        if entry is None:
+            continue
+        try:
+            probe = Probe.from_json(orjson.loads(entry[3]))
+        except (ValueError, TypeError):
+            continue
+        if probe.width and probe.height:
+            sizes[f"{probe.width}\u00d7{probe.height}"] += 1
     return sizes
 
 

@@ -33,29 +33,32 @@ class Thumbnails:
         """(``data:`` URI, image width, image height), or why there is no thumbnail."""
         if type(url) is not str:
             return "no image_url"
-        from automl_lint.images.storage import ImageUnreadable, StorageUnavailable
+        from automl_lint.images.storage import ImageUnreadable, OutsideRoot, StorageUnavailable
 
         try:
-            for location in self.locator.locate(url):
-                st = self.storage.stat(location)
-                if st is None:
+            for location, root in self.locator.candidates(url):
+                opened = self.storage.open(location, root)
+                if opened is None:
                     continue
-                key = hashlib.blake2b(f"{location}\0{st[0]}\0{st[1]}\0{THUMB_LONG_SIDE}".encode("utf-8",
-                                      "surrogateescape"), digest_size=16).hexdigest()
-                found = self._load(key)
-                if found is None:
-                    found = _make(self.storage.read(location, st[0]))
-                    if type(found) is str:
-                        return found
-                    self._store(key, found)
-                    self.made += 1
-                else:
-                    self.cached += 1
+                with opened:
+                    key = hashlib.blake2b(f"{location}\0{opened.size}\0{opened.version}\0{THUMB_LONG_SIDE}".encode(
+                        "utf-8", "surrogateescape"), digest_size=16).hexdigest()
+                    found = self._load(key)
+                    if found is None:
+                        found = _make(opened.read_all())
+                        if type(found) is str:
+                            return found
+                        self._store(key, found)
+                        self.made += 1
+                    else:
+                        self.cached += 1
                 data, width, height = found
                 return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii"), width, height
+        except OutsideRoot:
+            return "image path leaves its folder: not read"
         except (ImageUnreadable, StorageUnavailable) as exc:
             return f"image not readable ({exc})"
-        return "image not found" if url not in self.locator.outside else "image path leaves its folder"
+        return "image not found" if url not in self.locator.outside else "image path leaves its folder: not read"
 
     def _load(self, key: str):
         if self.folder is None:
