@@ -139,7 +139,7 @@ def _view(result: FileResult, per_rule: int, settings) -> _View:
 
 def _scan(v: _View, wanted: set, clean_wanted: int, settings) -> None:
     """Read the file once more: the wanted records, a sample of clean ones, and the distributions' sample."""
-    from automl_lint.reader import DEFAULT_MAX_LINE_BYTES, iter_lines, open_source
+    from automl_lint.reader import DEFAULT_MAX_LINE_BYTES, open_source
 
     r = v.result
     # Lines past --max-problems may have findings that were not kept: clean samples come from before them.
@@ -157,7 +157,7 @@ def _scan(v: _View, wanted: set, clean_wanted: int, settings) -> None:
     loads = orjson.loads
     with stream:
         try:
-            for line, raw in enumerate(iter_lines(stream, max_line_bytes=max_bytes), 1):
+            for line, raw in enumerate(_lines(stream, max_bytes, settings), 1):
                 if raw is None:
                     continue
                 record = None
@@ -181,6 +181,21 @@ def _scan(v: _View, wanted: set, clean_wanted: int, settings) -> None:
                     _sample(v, record)
         except Exception as exc:  # noqa: BLE001 - an unreadable tail leaves what was read
             v.note = f"the file could not be read to its end again ({type(exc).__name__})"
+
+
+def _lines(stream, max_bytes: int, settings):
+    """The file's lines as UTF-8, decoded as the run decoded them (the reader setting's encoding)."""
+    from automl_lint import encoding
+    from automl_lint.reader import iter_lines
+
+    declared = getattr(settings, "encoding", None) or "utf8"
+    family = encoding.family(declared)
+    if family == encoding.UTF16:
+        return encoding.utf16_lines(stream, max_bytes)
+    lines = iter_lines(stream, max_line_bytes=max_bytes)
+    if family == encoding.LATIN:
+        return encoding.latin_lines(lines, encoding.is_iso_8859_1(declared))
+    return lines
 
 
 def _parse(raw: bytes, line: int):
