@@ -171,6 +171,7 @@ def apply(baseline_path: str, results: list[FileResult], settings: Settings) -> 
             if known[key] > 0:
                 known[key] -= 1
                 hidden += 1
+                r.baselined.append(p)  # not listed, still part of AutoML's verdict
             else:
                 kept.append(p)
         r.problems = kept

@@ -61,6 +61,14 @@ class FileResult:
     rows_window: tuple | None = None  # an MLTable's take/skip, as lint_file's window
     # Set on the JSONL parts of an MLTable that reads several files, whose dataset is judged as a whole.
     part_of: str | None = None
+    # Findings not listed: of rules the configuration hides (--select/--ignore), or recorded in the baseline.
+    # They count in AutoML's verdict, not in the exit code.
+    ignored: list[Problem] = field(default_factory=list)
+    baselined: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem, enabled) -> None:
+        """List ``problem``, or keep it aside when its rule is not enabled."""
+        (self.problems if problem.code in enabled else self.ignored).append(problem)
 
 
 class RecordChecker:
@@ -196,6 +204,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
     """
     state = dataset.DatasetState()
     problems: list[Problem] = []
+    ignored: list[Problem] = []
     enabled = settings.enabled
     severities = settings.severities
     out: list = []
@@ -260,9 +269,9 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             if type(raw) is Recoded:
                 out.append((syntax.LATIN1_AS_WINDOWS1252, "", raw.note))
         if out:
-            if cap and len(problems) >= cap:
-                omitted.add_line(line, [(severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence)
-                                        for f in out if f[0].code in enabled], record=out[0][0] is not syntax.BLANK_LINE)
+            if cap and (len(problems) >= cap or len(ignored) >= cap):
+                omitted.add_line(line, [(f[0].code, severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence,
+                                         f[0].code in enabled) for f in out], record=out[0][0] is not syntax.BLANK_LINE)
                 out.clear()
                 columns.clear()
                 continue
@@ -271,16 +280,16 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                 url = None
             for i, finding in enumerate(out):
                 rule = finding[0]
-                if rule.code in enabled:
-                    consequence = finding[3] if len(finding) > 3 else rule.consequence
-                    column = columns.get(i)
-                    if column is None and finding[1] and raw:
-                        column = value_column(raw, finding[1])
-                    problems.append(Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code],
-                                            consequence, finding[2], column, url))
+                consequence = finding[3] if len(finding) > 3 else rule.consequence
+                column = columns.get(i)
+                if column is None and finding[1] and raw:
+                    column = value_column(raw, finding[1])
+                (problems if rule.code in enabled else ignored).append(
+                    Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code], consequence,
+                            finding[2], column, url))
             out.clear()
             columns.clear()
-    return problems, state, line, records, omitted, rows
+    return problems, state, line, records, omitted, rows, ignored
 
 
 def _left_out(index: int, first: int, stop: int | None) -> tuple:
@@ -316,7 +325,9 @@ def _chunk_worker(args):
     with open(path, "rb") as fh:
         fh.seek(start)
         lines = iter_lines(fh, start, end, settings.max_line_bytes)
-        return (*_check_lines(path, lines, checker, settings, at_file_start=start == 0), checker.image_refs)
+        problems, state, nlines, records, omitted, rows, ignored = _check_lines(path, lines, checker, settings,
+                                                                                at_file_start=start == 0)
+        return problems, state, nlines, records, omitted, rows, checker.image_refs, ignored
 
 
 def _boundaries(path: str, size: int, parts: int) -> list[tuple[int, int]]:
@@ -409,7 +420,7 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
             checker = RecordChecker(task, settings)
             lines = itertools.chain(head, head_iter)
             try:
-                problems, state, result.lines, records, omitted, result.rows = _check_lines(
+                problems, state, result.lines, records, omitted, result.rows, result.ignored = _check_lines(
                     display, _decoded(lines, stream, settings), checker, settings, window=window)
                 result.omitted = omitted if omitted.lines else None
             except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt .gz data
@@ -419,7 +430,7 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
     finally:
         if path != "-":
             stream.close()
-    for p in result.problems:
+    for p in itertools.chain(result.problems, result.ignored):
         p.path = display
     _finish(result, settings, task, inferred)
     return result
@@ -490,9 +501,8 @@ def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
         out.extend((rule, prefix + pointer, message) for rule, pointer, message in found)
     result.records = len(records) or (1 if data.strip() else 0)
     for rule, pointer, message in out:
-        if rule.code in settings.enabled:
-            result.problems.append(Problem(result.path, 1, pointer, rule.code, rule.name,
-                                           settings.severities[rule.code], rule.consequence, message))
+        result.add(Problem(result.path, 1, pointer, rule.code, rule.name, settings.severities[rule.code],
+                           rule.consequence, message), settings.enabled)
 
 
 def _regular_size(path: str) -> int:
@@ -514,24 +524,29 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     offset = 0
     state = None
     problems: list[Problem] = []
+    ignored: list[Problem] = []
     omitted = Omitted()
     cap = settings.max_problems
+    enabled = settings.enabled
     result.rows = 0
-    for chunk_problems, chunk_state, nlines, records, chunk_omitted, rows, refs in parts:
+    for chunk_problems, chunk_state, nlines, records, chunk_omitted, rows, refs, chunk_ignored in parts:
         result.rows += rows
         if offset:
-            for p in chunk_problems:
+            for p in itertools.chain(chunk_problems, chunk_ignored):
                 p.line += offset
-        if cap and len(problems) + len(chunk_problems) > cap:
+        if cap and (len(problems) + len(chunk_problems) > cap or len(ignored) + len(chunk_ignored) > cap):
             # Apply the limit as --jobs 1 would: whole lines, in file order.
-            for line, group in itertools.groupby(chunk_problems, key=lambda p: p.line):
+            merged = sorted(chunk_problems + chunk_ignored, key=lambda p: p.line)  # stable: keeps line order
+            for line, group in itertools.groupby(merged, key=lambda p: p.line):
                 group = list(group)
-                if len(problems) >= cap:
-                    omitted.add_line(line, [(p.severity, p.consequence) for p in group],
+                if len(problems) >= cap or len(ignored) >= cap:
+                    omitted.add_line(line, [(p.code, p.severity, p.consequence, p.code in enabled) for p in group],
                                      record=group[0].code != syntax.BLANK_LINE.code)
                 else:
-                    problems.extend(group)
-            chunk_problems = []
+                    for p in group:
+                        (problems if p.code in enabled else ignored).append(p)
+            chunk_problems, chunk_ignored = [], []
+        ignored.extend(chunk_ignored)
         omitted.merge(chunk_omitted, offset)
         if refs is not None:
             result.image_refs = (result.image_refs or []) + [(ln + offset, *rest) for ln, *rest in refs]
@@ -543,7 +558,7 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
         result.records += records
         offset += nlines
     result.lines = offset
-    result.problems, result.state = problems, state
+    result.problems, result.state, result.ignored = problems, state, ignored
     result.omitted = omitted if omitted.lines else None
 
 
@@ -576,9 +591,8 @@ def _finish(result: FileResult, settings: Settings, task: str | None, inferred: 
     elif settings.kind == "training":
         findings.extend(dataset.check_dataset(result.state, task, settings, settings_has_validation(settings)))
     for rule, message in findings:
-        if rule.code in settings.enabled:
-            result.problems.append(Problem(result.path, None, "", rule.code, rule.name,
-                                           settings.severities[rule.code], rule.consequence, message))
+        result.add(Problem(result.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                           rule.consequence, message), settings.enabled)
 
 
 def settings_has_validation(settings: Settings) -> bool:
@@ -591,9 +605,8 @@ def lint_pair(train: FileResult, valid: FileResult, settings: Settings) -> None:
     if not task or settings.kind != "training":
         return
     for rule, message in dataset.check_pair(train.state, valid.state, task, settings):
-        if rule.code in settings.enabled:
-            valid.problems.append(Problem(valid.path, None, "", rule.code, rule.name,
-                                          settings.severities[rule.code], rule.consequence, message))
+        valid.add(Problem(valid.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                          rule.consequence, message), settings.enabled)
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[str]:

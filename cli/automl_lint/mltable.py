@@ -36,12 +36,10 @@ class MLTable:
     findings: list = field(default_factory=list)  # (rule, line, pointer, message[, consequence])
 
     def problems(self, settings) -> list[Problem]:
-        out = []
-        for rule, line, pointer, message, *consequence in self.findings:
-            if rule.code in settings.enabled:
-                out.append(Problem(self.path, line, pointer, rule.code, rule.name, settings.severities[rule.code],
-                                   consequence[0] if consequence else rule.consequence, message))
-        return out
+        """Every finding, listed or not (FileResult.add sorts them by the enabled rules)."""
+        return [Problem(self.path, line, pointer, rule.code, rule.name, settings.severities[rule.code],
+                        consequence[0] if consequence else rule.consequence, message)
+                for rule, line, pointer, message, *consequence in self.findings]
 
 
 def find(path: str) -> str | None:
@@ -359,7 +357,8 @@ def lint(path: str, settings, role: str = "training", training: list | None = No
             table.findings.append((R.SAME_DATA_AS_TRAINING, None, "/paths", f"the validation data reads "
                                    f"{shared}, which is also training data: validation measures memorisation"))
     own = FileResult(path, None, False, "mltable", role=role)
-    own.problems = table.problems(settings)
+    for p in table.problems(settings):
+        own.add(p, settings.enabled)
     # The MLTable's read_json_lines options are the reader settings of its files.
     has_validation = getattr(settings, "has_validation", False)
     settings = dataclasses.replace(settings, invalid_lines=table.invalid_lines, encoding=table.encoding)
@@ -398,6 +397,5 @@ def _check_as_one_dataset(own, parts: list, settings) -> None:
         return
     where = f" (lines counted across the files in the MLTable's order: {', '.join(spans)})"
     for rule, message in dataset.check_dataset(state, own.task, settings, settings_has_validation(settings)):
-        if rule.code in settings.enabled:
-            own.problems.append(Problem(own.path, None, "", rule.code, rule.name, settings.severities[rule.code],
-                                        rule.consequence, message + where))
+        own.add(Problem(own.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                        rule.consequence, message + where), settings.enabled)

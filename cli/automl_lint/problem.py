@@ -58,6 +58,16 @@ class Problem:
     # What identifies the finding independently of its line number (for baselines and fingerprints).
     image_url: str | None = None
 
+    def text(self) -> str:
+        """The one readable shape of a finding: ``/pointer: message [consequence]``.
+
+        The pointer leads like a field name; AutoML's consequence closes in brackets, and is left out when
+        AutoML is not affected (never a bare "(none)").
+        """
+        where = f"{self.pointer}: " if self.pointer else ""
+        tail = f" [{self.consequence.value}]" if self.consequence is not Consequence.NONE else ""
+        return f"{where}{self.message}{tail}"
+
     def to_dict(self) -> dict:
         return {
             "path": self.path,

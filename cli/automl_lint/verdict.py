@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,28 +14,37 @@ class Omitted:
     """Exact tally of the findings of lines past the ``--max-problems`` limit, which are not kept."""
 
     __slots__ = ("errors", "warnings", "infos", "fails_job", "images_dropped", "annotations_dropped",
-                 "values_altered", "lines", "first_line")
+                 "values_altered", "lines", "first_line", "codes", "ignored")
 
     def __init__(self) -> None:
         self.errors = self.warnings = self.infos = 0
         self.images_dropped = self.annotations_dropped = self.values_altered = self.lines = 0
         self.fails_job = False
         self.first_line: int | None = None
+        self.codes: Counter = Counter()  # listed-rule code -> findings (for --statistics)
+        self.ignored = 0  # findings of rules the configuration hides: not counted, but part of the verdict
 
     @property
     def problems(self) -> int:
         return self.errors + self.warnings + self.infos
 
     def add_line(self, line: int | None, findings, record: bool = True) -> None:
-        """``findings``: (severity, consequence) pairs of one line; ``record`` is False for a blank line."""
+        """``findings``: (code, severity, consequence, shown) of one line; ``record`` is False for a blank line.
+
+        Findings of rules the configuration hides (``shown`` False) still count in AutoML's verdict.
+        """
         worst = Consequence.NONE
-        for severity, consequence in findings:
-            if severity is Severity.ERROR:
+        for code, severity, consequence, shown in findings:
+            if not shown:
+                self.ignored += 1
+            elif severity is Severity.ERROR:
                 self.errors += 1
             elif severity is Severity.WARNING:
                 self.warnings += 1
             else:
                 self.infos += 1
+            if shown:
+                self.codes[code] += 1
             if consequence is Consequence.FAILS_JOB:
                 self.fails_job = True
             elif consequence is Consequence.DROPS_ANNOTATION:
@@ -51,8 +61,9 @@ class Omitted:
 
     def merge(self, other: "Omitted", line_offset: int) -> None:
         for name in ("errors", "warnings", "infos", "images_dropped", "annotations_dropped", "values_altered",
-                     "lines"):
+                     "lines", "ignored"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.codes.update(other.codes)
         self.fails_job = self.fails_job or other.fails_job
         if self.first_line is None and other.first_line is not None:
             self.first_line = other.first_line + line_offset
@@ -71,23 +82,32 @@ def worst_severity_rank(result: FileResult) -> int:
 
 
 def file_summary(result: FileResult) -> dict:
+    """Counts of the listed findings, and AutoML's verdict from every finding (hidden ones included).
+
+    The verdict describes the data: ``--ignore``, ``--select``, per-file ignores and the baseline hide
+    findings from the list and the exit code, not from what AutoML would do.
+    """
     by_severity = {s.value: 0 for s in Severity}
     line_worst: dict[int, Consequence] = {}
     annotations_dropped = values_altered = 0
     fails = False
     for p in result.problems:
         by_severity[p.severity.value] += 1
-        c = p.consequence
-        if c is Consequence.FAILS_JOB:
-            fails = True
-        elif c is Consequence.DROPS_ANNOTATION:
-            annotations_dropped += 1
-        elif c is Consequence.ALTERS_VALUE:
-            values_altered += 1
-        if p.line is not None and p.code != BLANK_LINE_CODE:  # a skipped blank line holds no image
-            prev = line_worst.get(p.line)
-            if prev is None or c.rank > prev.rank:
-                line_worst[p.line] = c
+    ignored = getattr(result, "ignored", ())
+    baselined = getattr(result, "baselined", ())
+    for group in (result.problems, ignored, baselined):
+        for p in group:
+            c = p.consequence
+            if c is Consequence.FAILS_JOB:
+                fails = True
+            elif c is Consequence.DROPS_ANNOTATION:
+                annotations_dropped += 1
+            elif c is Consequence.ALTERS_VALUE:
+                values_altered += 1
+            if p.line is not None and p.code != BLANK_LINE_CODE:  # a skipped blank line holds no image
+                prev = line_worst.get(p.line)
+                if prev is None or c.rank > prev.rank:
+                    line_worst[p.line] = c
     images_dropped = sum(1 for c in line_worst.values() if c is Consequence.DROPS_IMAGE)
     lines_with_problems = len(line_worst)
     o = result.omitted
@@ -106,6 +126,7 @@ def file_summary(result: FileResult) -> dict:
         "errors": by_severity["error"],
         "warnings": by_severity["warning"],
         "infos": by_severity["info"],
+        "hidden": {"configuration": len(ignored) + (o.ignored if o is not None else 0), "baseline": len(baselined)},
         "automl": {
             "fails_job": fails,
             "images_dropped": images_dropped,
@@ -125,6 +146,7 @@ def total_summary(results: list[FileResult]) -> dict:
         "errors": sum(s["errors"] for s in per_file),
         "warnings": sum(s["warnings"] for s in per_file),
         "infos": sum(s["infos"] for s in per_file),
+        "hidden": {k: sum(s["hidden"][k] for s in per_file) for k in ("configuration", "baseline")},
         "automl": {
             "fails_job": any(s["automl"]["fails_job"] for s in per_file),
             "images_dropped": sum(s["automl"]["images_dropped"] for s in per_file),
@@ -152,3 +174,16 @@ def verdict_sentence(automl: dict, results: list[FileResult] | None = None) -> s
     if not parts:
         return head + (" and use every record as written." if not automl["fails_job"] else ".")
     return head + (", and would " if automl["fails_job"] else " but ") + ", ".join(parts) + "."
+
+
+def hidden_sentence(summary: dict) -> str:
+    """'' or how many findings the configuration and the baseline hide (they still count in the verdict)."""
+    hidden = summary.get("hidden") or {}
+    parts = []
+    if hidden.get("configuration"):
+        parts.append(f"{hidden['configuration']} by the rule selection (--select/--ignore/configuration)")
+    if hidden.get("baseline"):
+        parts.append(f"{hidden['baseline']} by the baseline")
+    if not parts:
+        return ""
+    return f"{sum(hidden.values())} finding(s) not listed but counted in AutoML's verdict: hidden " + " and ".join(parts) + "."

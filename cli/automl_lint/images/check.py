@@ -234,9 +234,8 @@ def _whole_hash(storage: Storage, location: str, root: str) -> str:
 
 def _emit(r, line: int, url: str, findings: list, settings) -> None:
     for rule, pointer, message in findings:
-        if rule.code in settings.enabled:
-            r.problems.append(Problem(r.path, line, pointer, rule.code, rule.name, settings.severities[rule.code],
-                                      rule.consequence, message, None, url))
+        r.add(Problem(r.path, line, pointer, rule.code, rule.name, settings.severities[rule.code],
+                      rule.consequence, message, None, url), settings.enabled)
 
 
 def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> None:

@@ -23,8 +23,7 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
                     props.append(f"columnnumber={p.column}")
             props.append(f"code={p.code}")
             prefix = "info: " if p.severity.value == "info" else ""
-            where = f" at {p.pointer}" if p.pointer else ""
-            message = f"{prefix}{p.code} {p.name}: {p.message}{where} (AutoML: {p.consequence.value})"
+            message = f"{prefix}{p.code} {p.name}: {p.text()}"
             out.write(f"##vso[task.logissue {';'.join(props)};]{_data(message)}\n")
     if not options.get("quiet"):
         total = total_summary(results)

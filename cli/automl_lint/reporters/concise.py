@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import TextIO
 
 from automl_lint.engine import FileResult
-from automl_lint.verdict import total_summary, verdict_sentence
+from automl_lint.verdict import hidden_sentence, total_summary, verdict_sentence
 
 
 def format_problem(p) -> str:
     line = p.line if p.line is not None else 0
     col = p.column or 1
-    where = f" at {p.pointer}" if p.pointer else ""
-    return f"{p.path}:{line}:{col}: {p.code} [{p.severity.value}] {p.message}{where} ({p.consequence.value})"
+    return f"{p.path}:{line}:{col}: {p.code} [{p.severity.value}] {p.text()}"
 
 
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
@@ -28,3 +27,6 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
             out.write(f"{r.path}: task {r.task} ({how}), {r.records} records\n")
     out.write(f"Found {total['problems']} problem(s) ({total['errors']} error(s), {total['warnings']} warning(s), "
               f"{total['infos']} info) in {total['records']} record(s). {verdict_sentence(total['automl'], results)}\n")
+    hidden = hidden_sentence(total)
+    if hidden:
+        out.write(hidden + "\n")

@@ -79,8 +79,7 @@ def _first_lines(group: list[tuple[str, Problem]]) -> str:
 
 
 def _text(p: Problem) -> str:
-    where = f" at {p.pointer}" if p.pointer else ""
-    return f"{p.message}{where} (AutoML: {p.consequence.value})"
+    return p.text()
 
 
 def _command(command: str, path: str, line: int | None, column: int | None, title: str, message: str) -> str:

@@ -27,11 +27,10 @@ def document(results: list[FileResult]) -> list[dict]:
     for r in results:
         path = relative_path(r.path, root)
         for p, key in zip(r.problems, finding_keys(r, root)):
-            where = f" at {p.pointer}" if p.pointer else ""
             issues.append({
                 "type": "issue",
                 "check_name": p.code,
-                "description": f"{p.code} {p.name}: {p.message}{where} (AutoML: {p.consequence.value})",
+                "description": f"{p.code} {p.name}: {p.text()}",
                 "categories": ["Bug Risk"],
                 "severity": severity(p),
                 "fingerprint": key.fingerprint(),

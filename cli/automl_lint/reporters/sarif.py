@@ -43,7 +43,7 @@ def document(results: list[FileResult]) -> dict:
                 "ruleId": p.code,
                 "ruleIndex": index[p.code],
                 "level": LEVEL[p.severity.value],
-                "message": {"text": p.message + (f" (at {p.pointer})" if p.pointer else "")},
+                "message": {"text": p.text()},
                 "locations": [{"physicalLocation": location,
                                **({"logicalLocations": [{"fullyQualifiedName": p.pointer, "kind": "member"}]}
                                   if p.pointer else {})}],

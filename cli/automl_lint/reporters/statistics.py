@@ -9,19 +9,29 @@ import orjson
 
 from automl_lint.engine import FileResult
 from automl_lint.problem import Problem
-from automl_lint.verdict import total_summary, verdict_sentence
+from automl_lint.rules import REGISTRY
+from automl_lint.verdict import hidden_sentence, total_summary, verdict_sentence
 
 
 def rows(results: list[FileResult]) -> list[dict]:
+    """Findings per rule, the ones past --max-problems (counted, not listed) included."""
     counts: Counter = Counter()
     first: dict[str, Problem] = {}
     for r in results:
         for p in r.problems:
             counts[p.code] += 1
             first.setdefault(p.code, p)
+        if r.omitted is not None:
+            counts.update(r.omitted.codes)
     ordered = sorted(counts, key=lambda c: (-counts[c], c))
-    return [{"code": c, "name": first[c].name, "count": counts[c], "severity": first[c].severity.value,
-             "consequence": first[c].consequence.value} for c in ordered]
+    out = []
+    for c in ordered:
+        rule = REGISTRY[c]
+        p = first.get(c)
+        out.append({"code": c, "name": rule.name, "count": counts[c],
+                    "severity": (p.severity if p else rule.severity).value,
+                    "consequence": (p.consequence if p else rule.consequence).value})
+    return out
 
 
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
@@ -35,4 +45,7 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
     if not options.get("quiet"):
         total = total_summary(results)
         out.write(f"Found {total['problems']} problem(s) in {total['records']} record(s). "
-                  f"{verdict_sentence(total['automl'])}\n")
+                  f"{verdict_sentence(total['automl'], results)}\n")
+        hidden = hidden_sentence(total)
+        if hidden:
+            out.write(hidden + "\n")

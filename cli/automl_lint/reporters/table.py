@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from automl_lint.engine import FileResult
-from automl_lint.verdict import file_summary, total_summary, verdict_sentence
+from automl_lint.verdict import file_summary, hidden_sentence, total_summary, verdict_sentence
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 CONSEQUENCE_STYLE = {"fails-job": "bold red", "drops-image": "red", "drops-annotation": "magenta",
@@ -60,3 +60,6 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
                        f"problem(s) ({total['errors']} error(s), {total['warnings']} warning(s), {total['infos']} "
                        f"info).", style=style))
     console.print(Text(verdict_sentence(total["automl"], results), style=style))
+    hidden = hidden_sentence(total)
+    if hidden:
+        console.print(Text(hidden, style="dim"))
