@@ -10,7 +10,8 @@ from automl_lint import engine
 from automl_lint.settings import Settings
 from conftest import FIXTURES, ROOT
 
-TASK_OF = {"mc": "multiclass", "ml": "multilabel", "od": "object-detection", "is": "instance-segmentation"}
+TASK_OF = {"mc": "multiclass", "ml": "multilabel", "od": "object-detection", "is": "instance-segmentation",
+           "auto": "auto"}
 ORACLE = ROOT / "tests" / "oracle_cases"
 
 

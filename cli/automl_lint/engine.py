@@ -36,6 +36,7 @@ from automl_lint.reader import (
 )
 from automl_lint.rules import annotation, classification, dataset, image_url, schema, syntax
 from automl_lint.settings import Settings
+from automl_lint.sniff import foreign_format
 from automl_lint.verdict import Omitted
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
@@ -65,6 +66,7 @@ class FileResult:
     # They count in AutoML's verdict, not in the exit code.
     ignored: list[Problem] = field(default_factory=list)
     baselined: list[Problem] = field(default_factory=list)
+    superseded: list[Problem] = field(default_factory=list)  # per-line noise of a wrong --task (AML106)
 
     def add(self, problem: Problem, enabled) -> None:
         """List ``problem``, or keep it aside when its rule is not enabled."""
@@ -346,7 +348,8 @@ def _boundaries(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
-def _sample_task(lines: list, kind: str) -> str | None:
+def _head_shapes(lines: list, kind: str) -> Counter:
+    """Task shape -> records among the first lines; None counts the records whose label shows no task."""
     shapes: Counter = Counter()
     for raw in lines:
         if not raw:
@@ -356,10 +359,64 @@ def _sample_task(lines: list, kind: str) -> str | None:
         except orjson.JSONDecodeError:
             continue
         if type(value) is dict:
-            shape = tasks.shape_of(value, kind)
-            if shape:
-                shapes[shape] += 1
-    return tasks.infer(shapes)
+            shapes[tasks.shape_of(value, kind)] += 1
+    return shapes
+
+
+def _not_jsonl(result: FileResult, message: str, settings: Settings) -> None:
+    """Another annotation format: one finding for the file instead of one per line."""
+    rule = syntax.NOT_JSONL
+    result.add(Problem(result.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                       rule.consequence, message), settings.enabled)
+
+
+_TRAINING_TASKS = ("multiclass", "multilabel", "object-detection", "instance-segmentation")
+
+
+def _worst_task(path: str, settings: Settings, role: str, window: tuple | None) -> FileResult:
+    """No record tells the task: check the file as every task and keep the outcome that fares worst."""
+    import dataclasses
+
+    from automl_lint.verdict import file_summary
+
+    def badness(r: FileResult) -> tuple:
+        a = file_summary(r)["automl"]
+        return (a["fails_job"], a["images_dropped"], a["annotations_dropped"], a["values_altered"],
+                sum(p.severity.rank for p in r.problems))
+
+    results = [lint_file(path, dataclasses.replace(settings, task=t), role, window) for t in _TRAINING_TASKS]
+    failing = [r for r in results if badness(r)[0]]
+    # Of the tasks whose job fails, the one explained by the fewest findings; else the most damaging.
+    worst = min(failing, key=lambda r: len(r.problems)) if failing else max(results, key=badness)
+    worst.task_inferred = True
+    rule = schema.TASK_NOT_INFERRED
+    fails = [t for t, r in zip(_TRAINING_TASKS, results) if file_summary(r)["automl"]["fails_job"]]
+    outcome = (f"AutoML fails the job as {', '.join(fails)}" if fails else "the outcome depends on the task")
+    message = (f"no record's label shows the task (every label is empty or missing): judged as {worst.task}, "
+               f"the worst case ({outcome}); pass --task")
+    found = Problem(worst.path, None, "", rule.code, rule.name, settings.severities[rule.code], rule.consequence,
+                    message)
+    if rule.code in settings.enabled:
+        worst.problems.insert(0, found)
+    else:
+        worst.ignored.append(found)
+    return worst
+
+
+def _wrong_task(result: FileResult, shapes: Counter, settings: Settings) -> None:
+    """Most records have another task's shape: one finding for the file instead of one per line."""
+    task = result.task
+    shaped = sum(v for k, v in shapes.items() if k)
+    other, count = max(((k, v) for k, v in shapes.items() if k and k != task), key=lambda kv: kv[1],
+                       default=(None, 0))
+    if other is None or count * 2 <= shaped:
+        return
+    result.superseded, result.problems = result.problems, []
+    rule = schema.WRONG_TASK
+    message = (f"{count} of the first {shaped} records look like {other}, not {task}: did you mean --task "
+               f"{tasks.SHORT[other]}? (the {len(result.superseded)} per-line finding(s) this causes are not listed)")
+    result.add(Problem(result.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                       rule.consequence, message), settings.enabled)
 
 
 def _decoded(lines: Iterable, stream, settings: Settings) -> Iterable:
@@ -387,9 +444,18 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
             raise SourceError(f"{display}: cannot read ({exc})") from None
         task = settings.task
         inferred = task == "auto"
+        shapes = _head_shapes(head, settings.kind)
         if inferred:
-            task = _sample_task(head, settings.kind)
+            task = tasks.infer(Counter({k: v for k, v in shapes.items() if k}))
         result = FileResult(display, task, inferred, settings.kind, role=role, rows_window=window)
+        if settings.kind == "training":
+            foreign = foreign_format(path, head)
+            if foreign is not None:
+                _not_jsonl(result, foreign, settings)
+                return result
+            if inferred and task is None and shapes.get(None) and path != "-":
+                stream.close()
+                return _worst_task(path, settings, role, window)
         if settings.kind == "predictions" and _looks_like_document(head):
             data = _read_document(itertools.chain(head, head_iter), settings.max_line_bytes)
             if data is None:  # one JSON value: the line limit applies to the whole document
@@ -433,6 +499,8 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
     for p in itertools.chain(result.problems, result.ignored):
         p.path = display
     _finish(result, settings, task, inferred)
+    if not inferred and settings.kind == "training":
+        _wrong_task(result, shapes, settings)
     return result
 
 
@@ -586,8 +654,8 @@ def _finish(result: FileResult, settings: Settings, task: str | None, inferred: 
                "invalid_lines: drop skips every line" if settings.invalid_lines == "drop" else "every line is invalid")
         findings.append((syntax.EMPTY_FILE, f"no line becomes a row of the table ({why}): the job fails"))
     elif task is None and settings.kind == "training":
-        findings.append((schema.RECORD_SHAPE_MISMATCH, "the task could not be inferred from the records' "
-                         "'label' shape; pass --task"))
+        findings.append((schema.TASK_NOT_INFERRED, "no record's label shows the task, so the file is not judged "
+                         "as any task; pass --task"))
     elif settings.kind == "training":
         findings.extend(dataset.check_dataset(result.state, task, settings, settings_has_validation(settings)))
     for rule, message in findings:

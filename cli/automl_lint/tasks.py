@@ -16,6 +16,7 @@ ALIASES = {
 }
 
 INFER_SAMPLE = 1000
+SHORT = {"multiclass": "mc", "multilabel": "ml", "object-detection": "od", "instance-segmentation": "is"}
 
 
 def normalise(name: str) -> str | None:

@@ -95,7 +95,8 @@ def file_summary(result: FileResult) -> dict:
         by_severity[p.severity.value] += 1
     ignored = getattr(result, "ignored", ())
     baselined = getattr(result, "baselined", ())
-    for group in (result.problems, ignored, baselined):
+    superseded = getattr(result, "superseded", ())
+    for group in (result.problems, ignored, baselined, superseded):
         for p in group:
             c = p.consequence
             if c is Consequence.FAILS_JOB:
@@ -126,7 +127,8 @@ def file_summary(result: FileResult) -> dict:
         "errors": by_severity["error"],
         "warnings": by_severity["warning"],
         "infos": by_severity["info"],
-        "hidden": {"configuration": len(ignored) + (o.ignored if o is not None else 0), "baseline": len(baselined)},
+        "hidden": {"configuration": len(ignored) + (o.ignored if o is not None else 0), "baseline": len(baselined),
+                   "wrong_task": len(superseded)},
         "automl": {
             "fails_job": fails,
             "images_dropped": images_dropped,
@@ -146,7 +148,7 @@ def total_summary(results: list[FileResult]) -> dict:
         "errors": sum(s["errors"] for s in per_file),
         "warnings": sum(s["warnings"] for s in per_file),
         "infos": sum(s["infos"] for s in per_file),
-        "hidden": {k: sum(s["hidden"][k] for s in per_file) for k in ("configuration", "baseline")},
+        "hidden": {k: sum(s["hidden"][k] for s in per_file) for k in ("configuration", "baseline", "wrong_task")},
         "automl": {
             "fails_job": any(s["automl"]["fails_job"] for s in per_file),
             "images_dropped": sum(s["automl"]["images_dropped"] for s in per_file),
@@ -184,6 +186,8 @@ def hidden_sentence(summary: dict) -> str:
         parts.append(f"{hidden['configuration']} by the rule selection (--select/--ignore/configuration)")
     if hidden.get("baseline"):
         parts.append(f"{hidden['baseline']} by the baseline")
+    if hidden.get("wrong_task"):
+        parts.append(f"{hidden['wrong_task']} caused by the wrong --task (AML106)")
     if not parts:
         return ""
     return f"{sum(hidden.values())} finding(s) not listed but counted in AutoML's verdict: hidden " + " and ".join(parts) + "."

@@ -50,6 +50,30 @@ RECORD_SHAPE_MISMATCH = rule(
     fix="Split the file per task, or convert the record.",
     family=F,
 )
+TASK_NOT_INFERRED = rule(
+    "AML105", "task-not-inferred", "error", "none",
+    "No record's `label` tells the task, so the file is judged as the task that fares worst.",
+    what="Reports, once per file, that `--task auto` found no record whose `label` shows the task (every label "
+    "is an empty list, or missing). The file is then checked as each task and judged by the worst outcome, "
+    "never passed on a guess.",
+    why="`\"label\": []` is a background image in detection and no class at all in classification: whether "
+    "AutoML fails the job depends on the task the job is created with, which the file does not say.",
+    example='Every line is `{"image_url": "AmlDatastore://ds/a.jpg", "label": []}`.',
+    fix="Pass the task of the job: `--task od` (or mc, ml, is), or in the configuration file.",
+    family=F,
+)
+WRONG_TASK = rule(
+    "AML106", "wrong-task", "error", "fails-job",
+    "Most records have the shape of another task than the one given.",
+    what="Reports, once per file instead of on every line, that most of the first 1,000 records have the `label` "
+    "shape of another task than `--task` (e.g. detection boxes in a file linted as multi-class). The per-line "
+    "findings this causes are not listed; they still count in AutoML's verdict.",
+    why="A job created with the wrong task reads every label in the wrong shape: it fails or drops every "
+    "image. Usually the option is wrong, not the data.",
+    example="`automl-lint od.jsonl --task mc` where every `label` is a list of boxes.",
+    fix="Pass the task the records have (`--task od`), or convert the file for the task you want to train.",
+    family=F,
+)
 PREDICTION_MISSING_KEY = rule(
     "AML151", "prediction-missing-key", "error", "none",
     "A prediction record lacks a key of the documented output format.",

@@ -182,3 +182,16 @@ LATIN1_AS_WINDOWS1252 = rule(
 
 # An invalid line: the job fails with `invalid_lines: error`, the line is skipped with `drop`.
 INVALID_LINE = frozenset((INVALID_JSON, NON_FINITE_NUMBER, NOT_AN_OBJECT, WHITESPACE_LINE))
+NOT_JSONL = rule(
+    "AML016", "not-automl-jsonl", "error", "fails-job",
+    "The file is another annotation format (COCO JSON, Pascal VOC XML, YOLO labels, CSV), not AutoML's JSONL.",
+    what="Recognises, from the first lines, a file that is not JSON Lines at all: a COCO JSON document, a Pascal "
+    "VOC XML annotation, YOLO `.txt` labels, a CSV table or another XML or JSON document. It is reported once, "
+    "naming what the file is and what AutoML needs, and the file is not checked line by line.",
+    why="AutoML reads one JSON object per line with `image_url` and `label`; any other format fails the job. "
+    "Checking it line by line would bury that one fact under thousands of findings.",
+    example="`instances_train.json`, a COCO export starting with `{\"images\": [...], \"annotations\": [...]}`.",
+    fix="Convert the annotations to AutoML's JSONL (Azure's `jsonl_converter.py` / `coco2jsonl.py` in "
+    "azureml-examples convert COCO and VOC), one image per line.",
+    family=F,
+)
