@@ -115,9 +115,9 @@ def test_splitting_a_file_keeps_its_per_line_findings(capsys, parts, task):
     _, whole = _lint(capsys, _write("whole.jsonl", first + second), "--task", task)
     _, one = _lint(capsys, _write("first.jsonl", first), "--task", task)
     _, two = _lint(capsys, _write("second.jsonl", second), "--task", task)
-    # A wrong --task (AML106) or another format (AML013) is decided for a whole file from its first lines and
+    # A wrong --task (AML106) or another format (AML016) is decided for a whole file from its first lines and
     # replaces the per-line findings: a part can be decided differently from the whole.
-    whole_file = {"AML013", "AML106"}
+    whole_file = {"AML016", "AML106"}
     assume(not any(p["code"] in whole_file for doc in (whole, one, two) for f in doc["files"] for p in f["problems"]))
     k = _line_count(first)
     expected = _per_line(one) + [(line + k, *rest) for line, *rest in _per_line(two)]
