@@ -16,6 +16,7 @@ thumbnails made here), and a Content-Security-Policy forbids loading anything el
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import html as _html
 import math
@@ -33,7 +34,7 @@ from automl_lint.reporters import annotations_svg as svg
 from automl_lint.verdict import file_summary, total_summary, verdict_sentence
 
 MAX_ROWS_PER_RULE = 200
-STATS_SAMPLE = 200_000
+STATS_SAMPLE = 50_000
 MAX_CARDS_PER_FILE = 400
 DEFAULT_GALLERY_PER_RULE = 12
 _CONSEQUENCES = [c.value for c in Consequence]
@@ -62,7 +63,8 @@ class _View:
     chosen: dict = field(default_factory=dict)     # line -> codes it was chosen for ("" for a clean sample)
     left_out: Counter = field(default_factory=Counter)  # code -> flagged lines not in the gallery
     records: dict = field(default_factory=dict)    # line -> parsed record (chosen and listed lines)
-    boxes: list = field(default_factory=list)      # (width, height, aspect): fractions; aspect in pixels if known
+    sizes: Counter = field(default_factory=Counter)    # box size bin -> boxes
+    aspects: Counter = field(default_factory=Counter)  # box aspect bin -> boxes
     declared: Counter = field(default_factory=Counter)
     sampled: int = 0
     note: str | None = None
@@ -218,17 +220,22 @@ def _sample(v: _View, record) -> None:
         if width and height:
             v.declared[(int(width), int(height))] += 1
     for ann in record["label"]:
-        rings = svg.shapes_of(ann)
-        if not rings:
-            continue
-        xs = [x for ring in rings for x, _ in ring]
-        ys = [y for ring in rings for _, y in ring]
-        if type(ann) is dict and "polygon" not in ann:  # a box as written: inverted stays inverted
-            w, h = xs[1] - xs[0], ys[2] - ys[1]
+        if type(ann) is dict and "polygon" not in ann and type(ann.get("topX")) is float and \
+                type(ann.get("bottomX")) is float and type(ann.get("topY")) is float and type(ann.get("bottomY")) is float:
+            w, h = ann["bottomX"] - ann["topX"], ann["bottomY"] - ann["topY"]  # as written: inverted stays so
         else:
-            w, h = max(xs) - min(xs), max(ys) - min(ys)
+            rings = svg.shapes_of(ann)
+            if not rings:
+                continue
+            xs = [x for ring in rings for x, _ in ring]
+            ys = [y for ring in rings for _, y in ring]
+            if type(ann) is dict and "polygon" not in ann:
+                w, h = xs[1] - xs[0], ys[2] - ys[1]
+            else:
+                w, h = max(xs) - min(xs), max(ys) - min(ys)
+        v.sizes[_bin(math.sqrt(w * h) if w > 0 and h > 0 else -1, _SIZE_BINS, _SIZE_NAMES)] += 1
         aspect = (w * width) / (h * height) if width and height and h > 0 else (w / h if h > 0 else -1)
-        v.boxes.append((w, h, aspect if w > 0 else -1))
+        v.aspects[_bin(aspect if w > 0 else -1, _ASPECT_BINS, _ASPECT_NAMES)] += 1
 
 
 def _number(value) -> float | None:
@@ -313,8 +320,24 @@ def _rule_table(results: list[FileResult]) -> str:
 
 # --- distributions -----------------------------------------------------------------------------------------
 
+def _fmt_edge(e: float, ratio: bool) -> str:
+    return f"1/{1 / e:g}" if ratio and e < 1 else f"{e:g}"
+
+
+def _labels(edges: list[float], ratio: bool = False) -> list[str]:
+    """Bin names in order: empty or inverted boxes, then each interval."""
+    names = ["0 (empty or inverted)", f"< {_fmt_edge(edges[0], ratio)}"]
+    names += [f"{_fmt_edge(a, ratio)}\u2013{_fmt_edge(b, ratio)}" for a, b in zip(edges, edges[1:])]
+    return names + [f"\u2265 {_fmt_edge(edges[-1], ratio)}"]
+
+
+def _bin(value: float, edges: list[float], names: list[str]) -> str:
+    return names[0] if value <= 0 else names[1 + bisect.bisect_right(edges, value)]
+
+
 _SIZE_BINS = [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0]
 _ASPECT_BINS = [0.25, 0.5, 0.8, 1.25, 2.0, 4.0]
+_SIZE_NAMES, _ASPECT_NAMES = _labels(_SIZE_BINS), _labels(_ASPECT_BINS, ratio=True)
 
 
 def _distributions(views: list[_View], settings) -> str:
@@ -337,11 +360,13 @@ def _distributions(views: list[_View], settings) -> str:
     for role in ("training", "validation"):
         mine = [v for v in views if v.result.role == role]
         sampled += sum(v.sampled for v in mine)
-        boxes = [b for v in mine for b in v.boxes]
-        if boxes:
-            size_series.append((role, Counter(_bin(math.sqrt(w * h) if w > 0 and h > 0 else -1, _SIZE_BINS)
-                                              for w, h, _ in boxes)))
-            aspect_series.append((role, Counter(_bin(a, _ASPECT_BINS, ratio=True) for _, _, a in boxes)))
+        sizes, aspects = Counter(), Counter()
+        for v in mine:
+            sizes.update(v.sizes)
+            aspects.update(v.aspects)
+        if sizes:
+            size_series.append((role, sizes))
+            aspect_series.append((role, aspects))
         declared = Counter()
         for v in mine:
             declared.update(v.declared)
@@ -349,9 +374,9 @@ def _distributions(views: list[_View], settings) -> str:
             declared_series.append((f"{role} (declared)", Counter({f"{w}\u00d7{h}": n for (w, h), n in declared.items()})))
     if size_series:
         parts.append('<figure class="chart"><figcaption>Box size: \u221a(width \u00d7 height) as a fraction of the '
-                     f"image</figcaption>{_bars(_labels(_SIZE_BINS), size_series)}</figure>")
+                     f"image</figcaption>{_bars(_SIZE_NAMES, size_series)}</figure>")
         parts.append('<figure class="chart"><figcaption>Box aspect: width \u00f7 height (in pixels where image_details '
-                     f"gives the size)</figcaption>{_bars(_labels(_ASPECT_BINS, ratio=True), aspect_series)}</figure>")
+                     f"gives the size)</figcaption>{_bars(_ASPECT_NAMES, aspect_series)}</figure>")
     probed = _probed_sizes(views, settings)
     size_rows = declared_series + ([("probed", probed)] if probed else [])
     if size_rows:
@@ -365,27 +390,6 @@ def _distributions(views: list[_View], settings) -> str:
     note = (f'<p class="muted">Box and declared image size distributions from {sampled} record(s) (at most '
             f"{STATS_SAMPLE} per file, evenly spread).</p>" if size_series or declared_series else "")
     return f'<h2>Distributions</h2><div class="charts">{"".join(parts)}</div>{note}'
-
-
-def _fmt_edge(e: float, ratio: bool) -> str:
-    return f"1/{1 / e:g}" if ratio and e < 1 else f"{e:g}"
-
-
-def _labels(edges: list[float], ratio: bool = False) -> list[str]:
-    """Bin names in order: empty or inverted boxes, then each interval."""
-    names = ["0 (empty or inverted)", f"< {_fmt_edge(edges[0], ratio)}"]
-    names += [f"{_fmt_edge(a, ratio)}\u2013{_fmt_edge(b, ratio)}" for a, b in zip(edges, edges[1:])]
-    return names + [f"\u2265 {_fmt_edge(edges[-1], ratio)}"]
-
-
-def _bin(value: float, edges: list[float], ratio: bool = False) -> str:
-    names = _labels(edges, ratio)
-    if value <= 0:
-        return names[0]
-    for k, e in enumerate(edges):
-        if value < e:
-            return names[k + 1]
-    return names[-1]
 
 
 def _bars(categories: list[str], series: list[tuple[str, Counter]]) -> str:
