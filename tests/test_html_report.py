@@ -151,3 +151,12 @@ def test_a_report_in_a_notebook_is_the_same_drawing():
 def test_gallery_per_rule_is_checked_like_any_setting(value):
     with pytest.raises(automl_lint.api.UsageError):
         automl_lint.api.configure(config=False, gallery_per_rule=value)
+
+
+def test_findings_hidden_by_the_rule_selection_still_decide_how_an_annotation_is_drawn(tmp_path):
+    _, text = render(tmp_path, DETECTION, "--task", "od", "--select", "AML415", "--gallery-per-rule", "20")
+    drawn = {(int(a["data-line"]), int(a["data-index"])): a["data-consequence"] for a in Page(text).having("ann")}
+    # Line 4's box is in pixels (AML415, listed); AML416 (not selected) says AutoML then skips the whole image.
+    assert drawn[(4, 0)] == "drops-image"
+    assert (6, 0) not in drawn  # line 6 has only hidden findings: neither listed nor a clean sample
+    assert "not listed but counted in AutoML" in text

@@ -31,7 +31,7 @@ from automl_lint import __version__
 from automl_lint.engine import FileResult
 from automl_lint.problem import Consequence, Problem, Severity
 from automl_lint.reporters import annotations_svg as svg
-from automl_lint.verdict import file_summary, total_summary, verdict_sentence
+from automl_lint.verdict import file_summary, hidden_sentence, total_summary, verdict_sentence
 
 MAX_ROWS_PER_RULE = 200
 STATS_SAMPLE = 50_000
@@ -59,7 +59,8 @@ class _View:
     """What the page shows of one file."""
 
     result: FileResult
-    by_line: dict = field(default_factory=lambda: defaultdict(list))
+    by_line: dict = field(default_factory=lambda: defaultdict(list))  # listed findings
+    every_by_line: dict = field(default_factory=lambda: defaultdict(list))  # hidden ones too: what AutoML does
     chosen: dict = field(default_factory=dict)     # line -> codes it was chosen for ("" for a clean sample)
     left_out: Counter = field(default_factory=Counter)  # code -> flagged lines not in the gallery
     records: dict = field(default_factory=dict)    # line -> parsed record (chosen and listed lines)
@@ -117,6 +118,10 @@ def _view(result: FileResult, per_rule: int, settings) -> _View:
         lines = lines_of[p.code]
         if not lines or lines[-1] != p.line:
             lines.append(p.line)
+    for group in (result.problems, result.ignored, result.baselined, result.superseded):
+        for p in group:
+            if p.line is not None:
+                v.every_by_line[p.line].append(p)
     drawable = result.kind == "training" and result.task is not None
     if drawable:
         for code in sorted(lines_of):
@@ -166,7 +171,7 @@ def _scan(v: _View, wanted: set, clean_wanted: int, settings) -> None:
                 if line in wanted:
                     record = v.records[line] = _parse(raw, line)
                 elif next_target < len(targets) and line >= targets[next_target] and line < limit and \
-                        line not in v.by_line and raw.strip():
+                        line not in v.every_by_line and raw.strip():
                     record = _parse(raw, line)
                     if type(record) is dict:
                         v.records[line] = record
@@ -266,7 +271,8 @@ def _header(results: list[FileResult]) -> str:
     return (f'<header><h1>automl-lint report</h1><p class="verdict{" fails" if total["automl"]["fails_job"] else ""}">'
             f'{esc(sentence)}</p><p class="muted">{total["problems"]} finding(s) ({total["errors"]} error(s), '
             f'{total["warnings"]} warning(s), {total["infos"]} info) in {total["records"]} record(s) of '
-            f'{total["files"]} file(s); automl-lint {esc(__version__)}</p></header>')
+            f'{total["files"]} file(s); automl-lint {esc(__version__)}</p>'
+            f'{"<p class=muted>" + esc(hidden_sentence(total)) + "</p>" if hidden_sentence(total) else ""}</header>')
 
 
 def _verdict_cards(results: list[FileResult]) -> str:
@@ -580,7 +586,9 @@ def _card(v: _View, line: int, thumbs) -> str:
                 image, width, height = got
             else:
                 why = got
-    drawing, undrawn = svg.draw(record, line, problems, r.task, svg.frame_size(width, height), image, esc)
+    # Drawn as AutoML treats it: findings hidden by --select/--ignore or the baseline still count.
+    drawing, undrawn = svg.draw(record, line, v.every_by_line.get(line, []), r.task, svg.frame_size(width, height),
+                                image, esc)
     anns = svg.annotations_of(record, r.task)
     classes = [c for c in map(svg.class_of, anns) if c is not None]
     badges = []
@@ -590,7 +598,7 @@ def _card(v: _View, line: int, thumbs) -> str:
         badges.append('<span class="badge bg">background image (no objects)</span>')
     if why:
         badges.append(f'<span class="badge">{esc(why)}</span>')
-    if not problems:
+    if not v.every_by_line.get(line):
         badges.append('<span class="badge ok">clean sample</span>')
     url = record.get("image_url") if type(record) is dict else None
     findings = "".join(f'<li><b>{esc(p.code)}</b> <span class="csq {esc(p.consequence.value)}">'
