@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from automl_lint import baseline as baseline_file
-from automl_lint import mltable
+from automl_lint import distributed, mltable
 from automl_lint.config import ConfigError
 from automl_lint.config import load as load_config
 from automl_lint.config import parse as parse_config
@@ -91,20 +91,32 @@ def configure(*, config: str | bool | None = None, **options) -> tuple[Settings,
 
 
 def lint(paths: str | Iterable[str], *, validation: str | None = None, baseline: str | None = None,
-         config: str | bool | None = None, **options) -> Report:
-    """Lint ``paths`` (JSONL files, MLTable folders or files, directories, ``-``) as the command line does."""
+         config: str | bool | None = None, client=None, **options) -> Report:
+    """Lint ``paths`` (JSONL files, MLTable folders or files, directories, ``-``) as the command line does.
+
+    ``client``: a ``dask.distributed.Client`` to run on (as ``dask="tcp://..."`` or ``dask="local:4"`` does).
+    """
     settings, config_file = configure(config=config, **options)
     report = run([paths] if isinstance(paths, str) else list(paths), settings, validation=validation,
-                 baseline=baseline)
+                 baseline=baseline, client=client)
     report.config_file = config_file
     return report
 
 
 def run(paths: list[str], settings: Settings, *, validation: str | None = None, baseline: str | None = None,
-        write_baseline: str | None = None) -> Report:
-    """Lint the inputs with ``settings``; raises UsageError or SourceError when the run cannot be made."""
+        write_baseline: str | None = None, client=None) -> Report:
+    """Lint the inputs with ``settings``; raises UsageError or SourceError when the run cannot be made.
+
+    On a Dask cluster with ``client`` or ``settings.dask`` (see :mod:`automl_lint.distributed`).
+    """
     if not paths:
         raise UsageError("no input: give JSONL files, directories or - (see --help)")
+    with distributed.session(settings.dask, client):
+        return _run(paths, settings, validation, baseline, write_baseline)
+
+
+def _run(paths: list[str], settings: Settings, validation: str | None, baseline: str | None,
+         write_baseline: str | None) -> Report:
     settings.has_validation = bool(validation)
     if settings.images:
         from automl_lint.images.locate import check_locations

@@ -107,6 +107,11 @@ def lint(
                                               "('' disables; default ~/.cache/automl-lint)."),
     gallery_per_rule: int = typer.Option(12, "--gallery-per-rule", min=0, metavar="N", help="--format html: "
                                          "flagged lines drawn per rule, and clean lines sampled per file."),
+    dask: Optional[str] = typer.Option(None, "--dask", metavar="ADDRESS|local[:N]", help="Check byte ranges of "
+                                       "the JSONL files and probe the images on a Dask cluster: a scheduler "
+                                       "address (tcp://host:8786) or file, or local:N (N worker processes here). "
+                                       "Needs the 'dask' extra; local paths must name the same files on every "
+                                       "worker (docs/dask.md)."),
 ) -> int:
     """Lint AutoML-for-Images JSONL: say what AutoML will do with every line.
 
@@ -180,6 +185,7 @@ _SETTING_OPTIONS = {
     "images": "images", "image_root": "image-root", "datastore": "datastores", "image_map": "maps",
     "image_cache": "image-cache", "invalid_lines": "invalid-lines", "encoding": "encoding",
     "gallery_per_rule": "gallery-per-rule",
+    "dask": "dask",
 }
 
 

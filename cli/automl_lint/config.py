@@ -236,6 +236,15 @@ def _encoding(value, where) -> str:
     return value
 
 
+def _dask(value, where) -> str:
+    from automl_lint.distributed import parse_spec
+
+    try:
+        return parse_spec(_string()(value, where))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 def _models(value, where) -> str:
     from automl_lint.settings import MODELS
 
@@ -266,4 +275,5 @@ _KEYS = {
     "maps": ("image_maps", _string_table),
     "image-cache": ("image_cache", _string()),
     "gallery-per-rule": ("gallery_per_rule", _number(int, 0)),
+    "dask": ("dask", _dask),
 }

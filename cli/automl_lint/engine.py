@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from automl_lint import encoding, tasks
+from automl_lint import distributed, encoding, tasks
 from automl_lint.problem import Consequence, Problem
 from automl_lint.encoding import Recoded, Undecodable
 from automl_lint.reader import (
@@ -475,8 +475,12 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
         size = _regular_size(path)
         # Workers are forked so that they share the parent's str hash seed (URL hashes must agree); where
         # fork does not exist (Windows) the file is checked in one process.
-        if (jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz") and _CAN_FORK and window is None
-                and encoding.family(settings.encoding) == encoding.UTF8):
+        executor = distributed.current()
+        utf8 = window is None and encoding.family(settings.encoding) == encoding.UTF8
+        if executor is not None and size and not path.endswith(".gz") and utf8:  # --dask: byte ranges as tasks
+            stream.close()
+            executor.lint_ranges(path, size, task, settings, result)
+        elif jobs > 1 and size >= PARALLEL_MIN_BYTES and not path.endswith(".gz") and _CAN_FORK and utf8:
             stream.close()
             try:
                 _lint_parallel(path, size, jobs, task, settings, result)
@@ -589,6 +593,11 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(len(ranges), initializer=_ignore_sigint) as pool:
         parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges])
+    _merge_chunks(parts, settings, result)
+
+
+def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
+    """Join the results of consecutive byte ranges (``_chunk_worker``'s) into ``result``, in file order."""
     offset = 0
     state = None
     problems: list[Problem] = []

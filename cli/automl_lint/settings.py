@@ -44,6 +44,7 @@ class Settings:
     image_maps: dict[str, str] = field(default_factory=dict)
     image_cache: str | None = None  # cache folder; "" disables the cache
     gallery_per_rule: int = 12  # --format html: flagged lines drawn per rule (and clean lines sampled)
+    dask: str | None = None  # --dask: a scheduler address or file, or local[:N]; None: this machine only
 
     def __post_init__(self) -> None:
         self.refresh()

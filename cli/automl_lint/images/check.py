@@ -22,6 +22,7 @@ from automl_lint.images.cache import ProbeCache
 from automl_lint.images.locate import Locator, is_blob
 from automl_lint.images.probe import MISSING, Probe
 from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage, StorageUnavailable
+from automl_lint import distributed
 from automl_lint.problem import Problem
 from automl_lint.rules import images as R
 
@@ -134,8 +135,11 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
 
     local = [ref(loc) for loc in todo if not is_blob(loc)]
     blob = [ref(loc) for loc in todo if is_blob(loc)]
+    executor = distributed.current()
     try:
-        if local:
+        if executor is not None:  # --dask: the batches run on the cluster's workers
+            executor.probe(local + blob, settings, take)
+        elif local:
             batches = [local[i:i + LOCAL_BATCH] for i in range(0, len(local), LOCAL_BATCH)]
             jobs = settings.jobs or os.cpu_count() or 1
             uncached = sum(1 for r in local if r[2] is None)
@@ -152,7 +156,7 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
             else:
                 for batch in batches:
                     take(batch, probe_batch(batch, settings, storage))
-        if blob:
+        if blob and executor is None:
             batches = [blob[i:i + BLOB_BATCH] for i in range(0, len(blob), BLOB_BATCH)]
             _threaded(batches, settings, storage, take, 4 if full else BLOB_THREADS)
     except StorageUnavailable:
@@ -196,6 +200,14 @@ def _content_keys(chosen: dict, where: dict, storage: Storage, cache: ProbeCache
     for loc, (p, _) in by_location.items():
         groups[(p.bytes, p.head)].append(loc)
     key_of: dict[str, object] = {}
+    executor = distributed.current()
+    if executor is not None:  # --dask: the workers hash the candidates whole
+        todo = [(loc, by_location[loc][1]) for locs in groups.values() if len(locs) > 1
+                and not all(by_location[loc][0].md5 for loc in locs) for loc in locs if not by_location[loc][0].digest]
+        for (loc, _), digest in zip(todo, executor.hash_whole(todo)):
+            by_location[loc][0].digest = digest
+            if digest:
+                cache.put(loc, by_location[loc][0])
     for (size, head), locs in groups.items():
         if len(locs) == 1:
             key_of[locs[0]] = ("head", size, head)

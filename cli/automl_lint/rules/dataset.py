@@ -165,6 +165,10 @@ SPLIT_LEAKAGE = rule(
 # Class names sorting before "--bg--" take index 0 in the R-CNN class list.
 BACKGROUND = "--bg--"
 
+# How an image_url becomes the 8-byte key of the duplicate and leakage checks. str's hash is the fastest and
+# agrees within one process and its forked --jobs workers; a Dask run swaps in a hash every process agrees on.
+url_hash = hash
+
 
 @dataclass
 class DatasetState:
@@ -197,7 +201,7 @@ class DatasetState:
 
     def keep(self, url: str) -> None:
         """A record AutoML keeps, with its resolvable image_url (the fast paths' commit)."""
-        self.url_hashes.append(hash(url))
+        self.url_hashes.append(url_hash(url))
         self.url_lines.append(self.line)
         self.kept += 1
 
@@ -218,7 +222,7 @@ class DatasetState:
             self.type_lines[t.__name__] = self.line
 
     def add_url(self, url: str) -> None:
-        self.url_hashes.append(hash(url))
+        self.url_hashes.append(url_hash(url))
         self.url_lines.append(self.line)
 
     def merge(self, other: "DatasetState", line_offset: int) -> None:
