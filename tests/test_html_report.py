@@ -160,3 +160,20 @@ def test_findings_hidden_by_the_rule_selection_still_decide_how_an_annotation_is
     assert drawn[(4, 0)] == "drops-image"
     assert (6, 0) not in drawn  # line 6 has only hidden findings: neither listed nor a clean sample
     assert "not listed but counted in AutoML" in text
+
+
+def test_box_distributions_count_every_box_of_the_sample_in_its_bin():
+    from automl_lint.reporters import html
+
+    assert html._bin(-1, html._SIZE_BINS, html._SIZE_NAMES) == "0 (empty or inverted)"
+    assert html._bin(0.01, html._SIZE_BINS, html._SIZE_NAMES) == "< 0.02"
+    assert html._bin(0.02, html._SIZE_BINS, html._SIZE_NAMES) == "0.02\u20130.05"
+    assert html._bin(3.0, html._SIZE_BINS, html._SIZE_NAMES) == "\u2265 1"
+    assert html._bin(1.0, html._ASPECT_BINS, html._ASPECT_NAMES) == "1/1.25\u20131.25"
+    report = automl_lint.lint(str(DETECTION), task="od", config=False)
+    view = html._view(report.results[0], 12, report.settings)
+    # 9 boxes in label lists can be measured (not line 6's 'abc' box; line 7's label is not a list); line 2's
+    # inverted box is empty, line 4's is in pixels.
+    assert sum(view.sizes.values()) == sum(view.aspects.values()) == 9
+    assert view.sizes["0 (empty or inverted)"] == 1 and view.sizes["\u2265 1"] == 1
+    assert view.declared == {(640, 480): 7, (480, 640): 1}
