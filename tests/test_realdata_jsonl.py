@@ -49,10 +49,12 @@ def test_placeholder_image_urls_are_unresolvable_on_every_line(report):
         assert any(p["code"] == "AML602" for p in f["problems"])  # no image survives: the job fails
 
 
-def test_upper_case_format_is_a_documented_contract_deviation(report):
+def test_upper_case_format_is_one_finding_for_the_file_not_one_per_line(report):
     f = _files(report, "ArturoAitbol__tuning-hyperparameters/fire_images.jsonl")[0]
     codes = Counter(p["code"] for p in f["problems"])
-    assert codes == Counter({"AML103": f["records"]})
+    assert codes["AML107"] == 1 and codes["AML103"] < 5  # the real deviations (GIF) stay per line
+    case = next(p for p in f["problems"] if p["code"] == "AML107")
+    assert case["line"] == 1 and "on 997 record(s)" in case["message"]
     assert all(p["consequence"] == "none" for p in f["problems"])
 
 

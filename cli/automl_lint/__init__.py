@@ -5,6 +5,9 @@ annotation, silently alter a value, or use it as written.
 
     import automl_lint
     report = automl_lint.lint("train.jsonl", task="od")
+    report = automl_lint.lint_records([{"image_url": "...", "label": "can"}], task="mc")
+
+Documented in docs/api.md.
 """
 
 __version__ = "0.1.0"
@@ -15,3 +18,10 @@ def lint(paths, **options):
     from automl_lint.api import lint as _lint
 
     return _lint(paths, **options)
+
+
+def lint_records(records, **options):
+    """Lint records in memory (dicts, or JSONL lines as str or bytes); see :func:`automl_lint.api.lint_records`."""
+    from automl_lint.api import lint_records as _lint_records
+
+    return _lint_records(records, **options)

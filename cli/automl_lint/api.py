@@ -25,7 +25,7 @@ from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair
 from automl_lint.problem import Problem, Severity
 from automl_lint.reader import SourceError
 from automl_lint.settings import Settings
-from automl_lint.verdict import total_summary, verdict_sentence, worst_severity_rank
+from automl_lint.verdict import file_summary, total_summary, verdict_sentence, worst_severity_rank
 
 
 class UsageError(ValueError):
@@ -33,8 +33,30 @@ class UsageError(ValueError):
 
 
 @dataclass
+class FileReport:
+    """One input file (or MLTable): its task, its findings, its summary and AutoML's verdict for it."""
+
+    path: str
+    task: str | None
+    task_inferred: bool
+    kind: str
+    role: str
+    records: int
+    findings: list[Problem]
+    summary: dict
+
+    @property
+    def verdict(self) -> str:
+        return verdict_sentence(self.summary["automl"], None if self.kind != "predictions" else [self])
+
+
+@dataclass
 class Report:
-    """What one run found: a result per file (its problems and dataset state) and the settings used."""
+    """What one run found: a result per file (its problems and dataset state) and the settings used.
+
+    ``findings`` (also ``problems``), ``files`` (per-file verdicts), ``summary``, ``verdict``, ``exit_code()``,
+    ``to_dict()`` / ``to_json()`` (the ``--format json`` document); in a notebook it displays as the table.
+    """
 
     results: list[FileResult]
     settings: Settings
@@ -46,12 +68,55 @@ class Report:
         return [p for r in self.results for p in r.problems]
 
     @property
+    def findings(self) -> list[Problem]:
+        """Every listed finding, in file and line order (the same as ``problems``)."""
+        return self.problems
+
+    @property
+    def files(self) -> list[FileReport]:
+        return [FileReport(r.path, r.task, r.task_inferred, r.kind, r.role, r.records, list(r.problems),
+                           file_summary(r)) for r in self.results]
+
+    @property
     def summary(self) -> dict:
         return total_summary(self.results)
 
     @property
     def verdict(self) -> str:
         return verdict_sentence(self.summary["automl"], self.results)
+
+    def to_dict(self) -> dict:
+        """The ``--format json`` document: version, files (findings and summary each), summary."""
+        from automl_lint.reporters.json_report import document
+
+        return document(self.results)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def render(self, fmt: str = "table", *, width: int | None = None) -> str:
+        """The report as the command line prints it in ``fmt`` (table, concise, json, sarif, ...)."""
+        import io
+
+        from automl_lint import reporters
+
+        if fmt not in reporters.FORMATS:
+            raise UsageError(f"unknown format {fmt!r}; one of {', '.join(reporters.FORMATS)}")
+        out = io.StringIO()
+        reporters.get(fmt)(self.results, out, {"format": fmt, "width": width or 100, "color": False})
+        return out.getvalue()
+
+    def __rich_console__(self, console, options):
+        from automl_lint.reporters.table import renderables
+
+        yield from renderables(self.results, {"width": options.max_width})
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"<automl_lint Report: {s['files']} file(s), {s['records']} record(s), {s['problems']} problem(s) "
+                f"({s['errors']} error(s)); {self.verdict}>")
 
     def exit_code(self, fail_on: str | None = None) -> int:
         """1 when a finding reaches ``fail_on`` (default: the settings' ``fail_on``), else 0."""
@@ -103,20 +168,61 @@ def lint(paths: str | Iterable[str], *, validation: str | None = None, baseline:
     return report
 
 
+def lint_records(records: Iterable, *, name: str = "<records>", validation: str | None = None,
+                 config: str | bool | None = False, **options) -> Report:
+    """Lint records held in memory as one JSONL file named ``name``: dicts (serialised as JSON), or lines
+    (``str`` or ``bytes``, one record each, checked exactly as written). Settings as in :func:`lint`;
+    configuration files are ignored unless ``config`` says otherwise."""
+    import json
+    import tempfile
+
+    settings, config_file = configure(config=config, **options)
+    with tempfile.TemporaryDirectory(prefix="automl-lint-") as folder:
+        path = os.path.join(folder, "records.jsonl")
+        with open(path, "wb") as fh:
+            for record in records:
+                if isinstance(record, (bytes, bytearray)):
+                    line = bytes(record).rstrip(b"\r\n")
+                elif isinstance(record, str):
+                    line = record.rstrip("\r\n").encode("utf-8", "surrogatepass")
+                elif isinstance(record, dict):
+                    line = json.dumps(record, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
+                else:
+                    raise UsageError(f"a record must be a dict, a str or bytes line, not {type(record).__name__}")
+                fh.write(line + b"\n")
+        report = run([path], settings, validation=validation)
+        shown = display_path(path)
+        for r in report.results:
+            if r.path == shown:
+                r.path = name
+                for group in (r.problems, r.ignored, r.baselined, r.superseded):
+                    for p in group:
+                        p.path = name
+    report.config_file = config_file
+    return report
+
+
 def run(paths: list[str], settings: Settings, *, validation: str | None = None, baseline: str | None = None,
-        write_baseline: str | None = None, client=None) -> Report:
+        write_baseline: str | None = None, client=None, progress: bool | None = False) -> Report:
     """Lint the inputs with ``settings``; raises UsageError or SourceError when the run cannot be made.
 
     On a Dask cluster with ``client`` or ``settings.dask`` (see :mod:`automl_lint.distributed`).
+    ``progress``: a progress bar on stderr (None: only when a person watches a terminal, never in CI).
     """
     if not paths:
         raise UsageError("no input: give JSONL files, directories or - (see --help)")
+    from automl_lint import progress as run_progress
+
+    if progress is None:
+        progress = run_progress.wanted()
     with distributed.session(settings.dask, client):
-        return _run(paths, settings, validation, baseline, write_baseline)
+        return _run(paths, settings, validation, baseline, write_baseline, progress)
 
 
 def _run(paths: list[str], settings: Settings, validation: str | None, baseline: str | None,
-         write_baseline: str | None) -> Report:
+         write_baseline: str | None, progress: bool) -> Report:
+    from automl_lint import progress as run_progress
+
     settings.has_validation = bool(validation)
     if settings.images:
         from automl_lint.images.locate import check_locations
@@ -127,12 +233,32 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
             raise UsageError(str(exc)) from None
     notes: list[str] = []
     results: list[FileResult] = []
+    tables = [t for t in (mltable.find(p) if p != "-" else None for p in paths) if t]
+    # A file given twice, or both directly and through its MLTable, is linted once (through the MLTable).
+    through_tables = {os.path.realpath(j) for t in tables for j in mltable.load(t).jsonl}
+    seen: set[str] = set()
+    inputs: list[tuple[str, str]] = []  # ("mltable" | "file", path)
     for path in paths:
         table = mltable.find(path) if path != "-" else None
         if table:
-            results.extend(mltable.lint(table, settings))
-        else:
-            results.extend(lint_file(p, settings.for_path(p)) for p in expand_paths([path]))
+            if os.path.realpath(table) not in seen:
+                seen.add(os.path.realpath(table))
+                inputs.append(("mltable", table))
+            continue
+        for p in expand_paths([path]):
+            key = os.path.realpath(p) if p != "-" else p
+            if key in seen or key in through_tables:
+                continue
+            seen.add(key)
+            inputs.append(("file", p))
+    with run_progress.RunProgress(len(inputs), progress) as bar:
+        for what, path in inputs:
+            bar.file(display_path(path))
+            if what == "mltable":
+                results.extend(mltable.lint(path, settings))
+            else:
+                results.append(lint_file(path, settings.for_path(path)))
+            bar.file_done()
     if validation:
         table = mltable.find(validation)
         valids = (mltable.lint(table, settings, role="validation", training=results) if table
@@ -147,9 +273,10 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
         from automl_lint.images.storage import StorageUnavailable
 
         try:
-            check_images(results, settings)
+            check_images(results, settings, progress=progress)
         except StorageUnavailable as exc:
             raise SourceError(str(exc)) from None
+        _fill_columns(results)
 
     if write_baseline:
         count = baseline_file.write(write_baseline, results)
@@ -160,13 +287,57 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
     return Report(results, settings, notes=notes)
 
 
+def display_path(path: str) -> str:
+    """One path style: relative to the working directory for files under it, else absolute."""
+    if path in ("-", "<stdin>") or "://" in path:
+        return path
+    full = os.path.abspath(path)
+    try:
+        rel = os.path.relpath(full)
+    except ValueError:  # another drive (Windows)
+        return full
+    return full if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+
+
 def _printable_paths(results: list[FileResult]) -> None:
-    """File names that are not UTF-8 (surrogate escapes) shown as ``\\xe9``: JSON and UTF-8 output cannot hold them."""
+    """Paths in one style; names that are not UTF-8 (surrogate escapes) shown as ``\\xe9``: JSON and UTF-8
+    output cannot hold them."""
+    shown: dict[str, str] = {}
     for r in results:
-        if not r.path.isascii():
-            r.path = os.fsencode(r.path).decode("utf-8", "backslashreplace")
-            for p in r.problems:
-                p.path = r.path
+        for old in (r.path, r.part_of):
+            if old is not None and old not in shown:
+                new = display_path(old)
+                shown[old] = new if new.isascii() else os.fsencode(new).decode("utf-8", "backslashreplace")
+        r.path = shown[r.path]
+        if r.part_of is not None:
+            r.part_of = shown[r.part_of]
+        for group in (r.problems, r.ignored, r.baselined, r.superseded):
+            for p in group:
+                p.path = shown.get(p.path, r.path)
+
+
+def _fill_columns(results: list[FileResult]) -> None:
+    """The column of findings made after reading (image checks): where their value starts on the line."""
+    import itertools
+
+    from automl_lint.reader import iter_lines, open_source, value_column
+
+    for r in results:
+        wanted = {p.line for p in r.problems if p.column is None and p.line is not None and p.pointer}
+        if not wanted or r.kind == "mltable" or r.path == "<stdin>":
+            continue
+        try:
+            stream = open_source(r.path)
+        except (SourceError, OSError):
+            continue
+        raws = {}
+        with stream:
+            for n, raw in enumerate(itertools.islice(iter_lines(stream), max(wanted)), start=1):
+                if n in wanted and raw:
+                    raws[n] = raw
+        for p in r.problems:
+            if p.column is None and p.line in raws and p.pointer:
+                p.column = value_column(raws[p.line], p.pointer)
 
 
 def _datasets(results: list[FileResult]) -> list[FileResult]:

@@ -42,10 +42,9 @@ def lint(
     ctx: typer.Context,
     paths: list[str] = typer.Argument(None, help="JSONL files, MLTable folders or files, directories (searched for *.jsonl, *.jsonl.gz), "
                                       "*.jsonl.gz, or - for standard input.", show_default=False),
-    task: str = typer.Option("auto", "--task", "-t", help="mc|multiclass|image-classification, "
-                             "ml|multilabel|image-classification-multilabel, od|object-detection|"
-                             "image-object-detection, is|instance-segmentation|image-instance-segmentation, or auto "
-                             "(infer from the records)."),
+    task: str = typer.Option("auto", "--task", "-t", help="The task of the job: mc (multiclass, "
+                             "image-classification), ml (multilabel, image-classification-multilabel), od "
+                             "(object-detection), is (instance-segmentation), or auto (infer it from the records)."),
     kind: Kind = typer.Option("training", "--kind", help="training: AutoML's input JSONL; predictions: the "
                               "output of AutoML's scoring (one JSON document or JSON Lines)."),
     validation: Optional[str] = typer.Option(None, "--validation", help="Validation JSONL or MLTable paired with the training "
@@ -54,8 +53,8 @@ def lint(
                               "the first."),
     model: Model = typer.Option("all", "--model", help="Model AutoML will train; consequences that depend on the "
                                 "model use the worst case over all models by default."),
-    output_format: Optional[Format] = typer.Option(None, "--format", "-f", help="Output format (default: table on "
-                                                   "a terminal, concise otherwise)."),
+    output_format: Optional[Format] = typer.Option(None, "--format", "--output-format", "-f", help="Output format "
+                                                   "(default: table on a terminal, concise otherwise)."),
     output_file: Optional[str] = typer.Option(None, "--output-file", "-o", help="Write the report to this file."),
     fail_on: FailOn = typer.Option("error", "--fail-on", help="Lowest severity that makes the exit code 1."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when problems are found."),
@@ -122,6 +121,13 @@ def lint(
         out.write(f"automl-lint {__version__}\n")
         return 0
     if list_rules:
+        if output_format is not None and output_format.value in ("json", "jsonl"):
+            rules = [{"code": r.code, "name": r.name, "severity": r.severity.value,
+                      "consequence": r.consequence.value, "summary": r.summary, "family": r.family}
+                     for r in all_rules()]
+            out.write(json.dumps(rules, indent=2) + "\n" if output_format.value == "json"
+                      else "".join(json.dumps(r) + "\n" for r in rules))
+            return 0
         for r in all_rules():
             out.write(f"{r.code}  {r.name:<34} {r.severity.value:<8} {r.consequence.value:<17} {r.summary}\n")
         return 0
@@ -152,7 +158,8 @@ def lint(
         if len(paths) != 2 or validation:
             raise UsageFailure("--pair needs exactly two files (training, validation) and no --validation")
         paths, validation = paths[:1], paths[1]
-    report = api.run(paths, settings, validation=validation, baseline=baseline_path, write_baseline=write_baseline)
+    report = api.run(paths, settings, validation=validation, baseline=baseline_path, write_baseline=write_baseline,
+                     progress=None)  # a bar only when a person watches a terminal
     for note in report.notes:
         sys.stderr.write(f"automl-lint: {note}\n")
 
@@ -244,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     # A bare --images means header probing; typer options cannot have an optional value.
     args = ["--images=header" if a == "--images" else a for a in args]
+    options = args[:args.index("--")] if "--" in args else args
+    if "-h" in options or "--help" in options:
+        return _help()
     try:
         rc = app(args=args, prog_name="automl-lint", standalone_mode=False)
         return int(rc or 0)
@@ -267,6 +277,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("input nested too deeply")
     except Exception as exc:  # a bug must still end in one line and exit 2, never a traceback in CI
         return _fail(f"internal error ({type(exc).__name__}: {exc}); please report it with the input")
+
+
+def _help() -> int:
+    """Grouped help with real metavars, wrapped to the terminal (typer's own shows its internal types)."""
+    from automl_lint import help as help_text
+
+    command = typer.main.get_command(app)
+    ctx = command.make_context("automl-lint", [], resilient_parsing=True)
+    sys.stdout.write(help_text.render(command, ctx) + "\n")
+    return 0
 
 
 def _fail(message: str) -> int:

@@ -40,6 +40,9 @@ from automl_lint.sniff import foreign_format
 from automl_lint.verdict import Omitted
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+# Set by automl_lint.progress while a progress bar is shown: called with the lines read so far (None: the
+# file is being read by worker processes).
+LINE_HOOK = None
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -168,7 +171,7 @@ class RecordChecker:
                             f"{shape} but the file is linted as {task}"))
             if not (valid if valid is not None else self.validator.is_valid(value)):
                 # Findings about the whole line (a BOM, trailing text: pointer "") cover no schema finding.
-                schema.explain(value, task, self.kind, [f[1] for f in out if f[0].family != syntax.F], out)
+                schema.explain(value, task, self.kind, [f[1] for f in out if f[0].family != syntax.F], out, state)
         self._duplicate_keys(value, raw, out)
 
     @staticmethod
@@ -218,6 +221,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
     check = checker.check
     cap = settings.max_problems
     omitted = Omitted()
+    hook = LINE_HOOK
 
     def report(rule, pointer, message, col=None, consequence=None):
         columns[len(out)] = col
@@ -230,6 +234,8 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
     index = 0
     for raw in lines:
         line += 1
+        if hook is not None and not line & 0x3FFF:
+            hook(line)
         value = None
         if raw is None:
             records += 1
@@ -322,6 +328,8 @@ def _ignore_sigint() -> None:
 
 
 def _chunk_worker(args):
+    global LINE_HOOK
+    LINE_HOOK = None  # the parent's progress bar is not this process's to draw
     path, start, end, task, settings = args
     checker = RecordChecker(task, settings)
     with open(path, "rb") as fh:
@@ -590,6 +598,8 @@ def _regular_size(path: str) -> int:
 
 def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, result: FileResult) -> None:
     ranges = _boundaries(path, size, jobs)
+    if LINE_HOOK is not None:
+        LINE_HOOK(None)
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(len(ranges), initializer=_ignore_sigint) as pool:
         parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges])
@@ -667,9 +677,9 @@ def _finish(result: FileResult, settings: Settings, task: str | None, inferred: 
                          "as any task; pass --task"))
     elif settings.kind == "training":
         findings.extend(dataset.check_dataset(result.state, task, settings, settings_has_validation(settings)))
-    for rule, message in findings:
-        result.add(Problem(result.path, None, "", rule.code, rule.name, settings.severities[rule.code],
-                           rule.consequence, message), settings.enabled)
+    for rule, message, *line in findings:
+        result.add(Problem(result.path, line[0] if line else None, "", rule.code, rule.name,
+                           settings.severities[rule.code], rule.consequence, message), settings.enabled)
 
 
 def settings_has_validation(settings: Settings) -> bool:

@@ -147,10 +147,24 @@ def _line(node, *keys) -> int | None:
     return node.start_mark.line + 1
 
 
+KNOWN_TRANSFORMS = {"read_json_lines", "convert_column_types"} | OTHER_TRANSFORMS | OTHER_READERS
+
+
+def _did_you_mean(name, known) -> str:
+    """'; did you mean 'convert_column_types'?' for a near miss of a known key, else ''."""
+    import difflib
+
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name.lower(), sorted(known), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _check_top_level(doc: dict, node, add) -> None:
     for key in doc:
         if key not in TOP_LEVEL and key != "path":
-            add((R.UNKNOWN_KEY, _line(node, key), f"/{key}", f"unknown top-level key {key!r} in the MLTable"))
+            add((R.UNKNOWN_KEY, _line(node, key), f"/{key}", f"unknown top-level key {key!r} in the MLTable"
+                 + _did_you_mean(key, TOP_LEVEL)))
     if "type" in doc and doc["type"] != "mltable":
         add((R.REJECTED, _line(node, "type"), "/type", f"'type: {doc['type']}': the engine rejects the MLTable "
              "(\"type\" must be \"mltable\" if included); the job fails"))
@@ -254,7 +268,7 @@ def _check_transformations(doc: dict, node, table: MLTable) -> None:
             read = -1
         elif name not in OTHER_TRANSFORMS:
             add((R.REJECTED, line, pointer, f"unknown transformation {name or step!r}: the engine rejects the MLTable "
-                 "(InvalidScriptElement); the job fails"))
+                 "(InvalidScriptElement); the job fails" + _did_you_mean(name, KNOWN_TRANSFORMS)))
     if read is None:
         add((R.NO_READ_JSON_LINES, _line(node, "transformations") or 1, "/transformations",
              "the MLTable has no 'read_json_lines' transformation; AutoML finds no 'image_url' column and the "
@@ -396,6 +410,6 @@ def _check_as_one_dataset(own, parts: list, settings) -> None:
     if own.task is None or settings.kind != "training":
         return
     where = f" (lines counted across the files in the MLTable's order: {', '.join(spans)})"
-    for rule, message in dataset.check_dataset(state, own.task, settings, settings_has_validation(settings)):
+    for rule, message, *_ in dataset.check_dataset(state, own.task, settings, settings_has_validation(settings)):
         own.add(Problem(own.path, None, "", rule.code, rule.name, settings.severities[rule.code],
                         rule.consequence, message + where), settings.enabled)

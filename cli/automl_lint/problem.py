@@ -65,6 +65,8 @@ class Problem:
         AutoML is not affected (never a bare "(none)").
         """
         where = f"{self.pointer}: " if self.pointer else ""
+        if self.pointer == "/image_url" and self.image_url and self.image_url not in self.message:
+            where = f"{self.pointer} {self.image_url!r}: "  # image findings name the image
         tail = f" [{self.consequence.value}]" if self.consequence is not Consequence.NONE else ""
         return f"{where}{self.message}{tail}"
 

@@ -9,7 +9,7 @@ from automl_lint.verdict import hidden_sentence, total_summary, verdict_sentence
 
 
 def format_problem(p) -> str:
-    line = p.line if p.line is not None else 0
+    line = p.line if p.line is not None else 1  # a finding about the whole file: its first line, as editors expect
     col = p.column or 1
     return f"{p.path}:{line}:{col}: {p.code} [{p.severity.value}] {p.text()}"
 

@@ -99,7 +99,8 @@ CLASS_TOO_FEW = rule(
     "AML609", "class-too-few-examples", "warning", "none",
     "A class has fewer examples than the configured minimum (default 5).",
     what="Reports classes with fewer examples (images for classification, objects for detection) than "
-    "`min-class-examples`.",
+    "`min-class-examples`. A class that exists only because of another finding (a case or whitespace variant of a "
+    "more frequent class, AML612; a value of a minority type, AML603) is not counted: that finding says it.",
     why="With AutoML's random 80/20 split such a class may end up only in one split, and it cannot be learned.",
     example="One 'carton' box in a 500-image dataset.",
     fix="Label more examples of the class or merge it into another.",
@@ -108,7 +109,8 @@ CLASS_TOO_FEW = rule(
 CLASS_IMBALANCE = rule(
     "AML610", "class-imbalance", "warning", "none",
     "The most frequent class outnumbers the rarest by more than the configured ratio (default 20).",
-    what="Reports datasets whose largest-to-smallest class ratio exceeds `max-imbalance-ratio`.",
+    what="Reports datasets whose largest-to-smallest class ratio exceeds `max-imbalance-ratio`, over the same "
+    "classes as AML609 (not the variants and minority-type values other rules report).",
     why="AutoML only re-weights the loss for classification; detection models mostly ignore rare classes.",
     example="9,000 'car' boxes and 40 'bike' boxes.",
     fix="Label more examples of the rare classes, or weigh the trade-off consciously.",
@@ -186,6 +188,13 @@ class DatasetState:
     url_hashes: array = field(default_factory=lambda: array("q"))
     url_lines: array = field(default_factory=lambda: array("I"))  # 4 bytes: up to 4,294,967,295 lines
     line: int = 0  # line being checked (set by the engine)
+    format_case: Counter = field(default_factory=Counter)  # image_details.format differing only by case -> lines
+    format_case_line: int = 0  # first such line
+
+    def note_format_case(self, value: str) -> None:
+        self.format_case[value] += 1
+        if not self.format_case_line:
+            self.format_case_line = self.line
 
     def add_class(self, value, t) -> None:
         counts = self.classes
@@ -232,6 +241,9 @@ class DatasetState:
         self.background_images += other.background_images
         self.empty_label_lines += other.empty_label_lines
         self.mixed_type_lines += other.mixed_type_lines
+        self.format_case.update(other.format_case)
+        if other.format_case_line and not self.format_case_line:
+            self.format_case_line = other.format_case_line + line_offset
         for k, v in other.classes.items():
             self.classes[k] = self.classes.get(k, 0) + v
         for k, v in other.class_lines.items():
@@ -267,8 +279,16 @@ def _lines(lines: list[int], limit: int = 5) -> str:
 
 
 def check_dataset(state: DatasetState, task: str, settings, has_validation: bool) -> list:
-    """Return (rule, message) findings about the whole file."""
+    """Return (rule, message) findings about the whole file, or (rule, message, line) when one line is the place."""
+    from automl_lint.rules.schema import FORMAT_CASE
+
     out: list = []
+    if state.format_case:
+        n = sum(state.format_case.values())
+        values = ", ".join(repr(v) for v, _ in state.format_case.most_common(4))
+        out.append((FORMAT_CASE, f"image_details.format is {values} on {n} record(s), first on line "
+                    f"{state.format_case_line}: the documented values are lower case (jpg, jpeg, png, ...); AutoML "
+                    "never reads this field", state.format_case_line))
     classification = task in ("multiclass", "multilabel")
     if state.records and not state.kept:
         out.append((NO_USABLE_IMAGES, f"none of the {state.records} records survives AutoML's checks; the job fails"))
@@ -280,7 +300,9 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
         pass  # already reported on the lines that mix types (the job fails either way)
     elif len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification):
         where = ", ".join(f"{t} (first on line {state.type_lines[t]})" for t in types)
-        out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails"))
+        # Point at the line where the second type first appears: where the file starts mixing them.
+        second = sorted(state.type_lines[t] for t in types)[1]
+        out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails", second))
 
     groups = duplicate_groups(state.url_hashes, state.url_lines)
     if groups:
@@ -299,17 +321,18 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
                     "fails"))
     if state.kept and state.kept < settings.min_images:
         out.append((TOO_FEW_IMAGES, f"only {state.kept} usable image(s) (minimum {settings.min_images})"))
-    if names:
-        few = sorted((v, str(c)) for c, v in names.items() if v < settings.min_class_examples)
+    counted = _real_classes(names, state)
+    if counted:
+        few = sorted((v, str(c)) for c, v in counted.items() if v < settings.min_class_examples)
         if few:
             unit = "image(s)" if classification else "object(s)"
             shown = ", ".join(f"{c!r}: {v}" for v, c in few[:8])
             more = f" and {len(few) - 8} more" if len(few) > 8 else ""
             out.append((CLASS_TOO_FEW, f"{len(few)} class(es) have fewer than {settings.min_class_examples} "
                         f"{unit}: {shown}{more}"))
-        if len(names) > 1:
-            (lo_n, lo), (hi_n, hi) = min((v, str(c)) for c, v in names.items()), max(
-                (v, str(c)) for c, v in names.items())
+        if len(counted) > 1:
+            (lo_n, lo), (hi_n, hi) = min((v, str(c)) for c, v in counted.items()), max(
+                (v, str(c)) for c, v in counted.items())
             if lo_n and hi_n / lo_n > settings.max_imbalance_ratio:
                 out.append((CLASS_IMBALANCE, f"class {hi!r} has {hi_n} examples and {lo!r} only {lo_n} (ratio "
                             f"{hi_n / lo_n:.0f} > {settings.max_imbalance_ratio:g})"))
@@ -325,6 +348,30 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
             out.append((CLASS_NAME_VARIANTS, f"class names {shown} differ only by case or whitespace: AutoML trains "
                         "them as separate classes"))
     return out
+
+
+def _real_classes(names: dict, state: DatasetState) -> dict:
+    """The classes for the class statistics (AML609, AML610): not those that exist only because of another
+    finding, i.e. a spelling variant of a more frequent class (AML612) or a value of a minority type when
+    class types are mixed (AML603)."""
+    counted = dict(names)
+    variants: dict = {}
+    for c, n in names.items():
+        if type(c) is str:
+            variants.setdefault(c.strip().casefold(), []).append((n, c))
+    for group in variants.values():
+        if len(group) > 1:
+            keep = max(group, key=lambda nc: (nc[0], nc[1]))[1]
+            for _, c in group:
+                if c != keep:
+                    counted.pop(c, None)
+    by_type: dict = {}
+    for c, n in counted.items():
+        by_type[type(c).__name__] = by_type.get(type(c).__name__, 0) + n
+    if len(by_type) > 1:
+        main = max(by_type, key=by_type.get)
+        counted = {c: n for c, n in counted.items() if type(c).__name__ == main}
+    return counted
 
 
 def check_pair(train: DatasetState, valid: DatasetState, task: str, settings) -> list:

@@ -74,6 +74,17 @@ WRONG_TASK = rule(
     fix="Pass the task the records have (`--task od`), or convert the file for the task you want to train.",
     family=F,
 )
+FORMAT_CASE = rule(
+    "AML107", "format-case", "info", "none",
+    "`image_details.format` differs from the documented values only by case (`JPEG`), reported once per file.",
+    what="Counts the records whose `image_details.format` is a documented value in another case (`JPEG`, `Png`) "
+    "and reports them once for the file, with the first line, instead of a schema finding on every line.",
+    why="The documentation lists lower-case values, but AutoML never reads `image_details.format`: the spelling "
+    "is harmless for training and only matters to other tools that read the file.",
+    example='`"image_details": {"format": "JPEG", "width": 300, "height": 300}` on every line of an export.',
+    fix="Lower-case the value (`jpeg`), or ignore the rule (`--ignore AML107`).",
+    family=F,
+)
 PREDICTION_MISSING_KEY = rule(
     "AML151", "prediction-missing-key", "error", "none",
     "A prediction record lacks a key of the documented output format.",
@@ -123,12 +134,22 @@ def pointer(path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def explain(value: dict, task: str, kind: str, covered: list[str], out: list) -> None:
-    """Append schema findings for ``value`` not already explained by a runtime finding."""
+FORMATS = ("jpg", "jpeg", "png", "jpe", "jfif", "bmp", "tif", "tiff")
+
+
+def explain(value: dict, task: str, kind: str, covered: list[str], out: list, state=None) -> None:
+    """Append schema findings for ``value`` not already explained by a runtime finding.
+
+    An ``image_details.format`` that differs from the documented values only by case ("JPEG") is counted in
+    ``state`` and reported once for the file: AutoML never reads it, and one finding per line would be noise.
+    """
     predictions = kind == "predictions"
     for err in validator(task, kind).iter_errors(value):
         ptr = pointer(err.instance_path)
         kind_name = type(err.kind).__name__
+        if state is not None and ptr == "/image_details/format" and _format_case_only(value):
+            state.note_format_case(value["image_details"]["format"])
+            continue
         if kind_name == "Required":
             missing = getattr(err.kind, "property", None)
             key_ptr = f"{ptr}/{missing}" if isinstance(missing, str) else ptr
@@ -147,6 +168,11 @@ def explain(value: dict, task: str, kind: str, covered: list[str], out: list) ->
         else:
             r = SCHEMA_INVALID_VALUE
         out.append((r, ptr, f"{err.message} (documented schema)"))
+
+
+def _format_case_only(value: dict) -> bool:
+    fmt = value["image_details"].get("format")
+    return type(fmt) is str and fmt not in FORMATS and fmt.lower() in FORMATS
 
 
 def _covered(ptr: str, covered: list[str]) -> bool:
