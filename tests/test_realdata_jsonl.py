@@ -73,3 +73,39 @@ def test_fridge_segmentation_spurious_origins_are_stray_vertices(report):
         expected = 218 if "train_annotations" in f["path"] else 50
         assert len(stray) == expected
         assert all("(0, 0)" in p["message"] for p in stray)
+
+
+def _one(*args):
+    import io
+    import sys
+
+    out = io.StringIO()
+    old, sys.stdout = sys.stdout, out
+    try:
+        rc = main([*map(str, args), "--format", "json", "--isolated"])
+    finally:
+        sys.stdout = old
+    return rc, json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize("name, what", [
+    ("Azure__azureml-examples/python-sdk__tutorials__automl-with-azureml__image-object-detection__odFridgeObjects_coco.json",
+     "COCO JSON"),
+    ("Azure__azureml-examples/sdk__python__foundation-models__system__evaluation__image-instance-segmentation__"
+     "odFridgeObjectsMask_coco_rle.json", "COCO JSON"),
+    ("Azure__azureml-examples/cli__jobs__automl-standalone-jobs__cli-automl-image-classification-multilablel-task-"
+     "fridge-items__data__multilabelFridgeObjects__labels.csv", "CSV table"),
+])
+def test_real_files_in_other_formats_get_one_error(name, what):
+    rc, doc = _one(REAL / name)
+    problems = doc["files"][0]["problems"]
+    assert rc == 1 and [p["code"] for p in problems] == ["AML016"] and what in problems[0]["message"]
+
+
+def test_the_real_detection_file_linted_as_multiclass_is_one_wrong_task_error():
+    name = ("Azure__azureml-examples/cli__jobs__automl-standalone-jobs__cli-automl-image-object-detection-task-"
+            "fridge-items__data__training-mltable-folder__train_annotations__6c4286354.jsonl")
+    rc, doc = _one(REAL / name, "--task", "mc")
+    problems = doc["files"][0]["problems"]
+    assert rc == 1 and [p["code"] for p in problems] == ["AML106"] and "--task od" in problems[0]["message"]
+    assert doc["summary"]["hidden"]["wrong_task"] > 100 and doc["summary"]["automl"]["fails_job"]
