@@ -64,9 +64,9 @@ def filler_ml(n=10, start=100):
 CASES = {}
 
 
-def case(name, task, lines, expect):
-    """expect: list of (line or None, code)."""
-    CASES[name] = (task, lines, expect)
+def case(name, task, lines, expect, args=()):
+    """expect: list of (line or None, code); args: the job settings the rule needs (--runtime, ...)."""
+    CASES[name] = (task, lines, expect, list(args))
 
 
 # --- syntax -------------------------------------------------------------------------------------------------
@@ -144,6 +144,8 @@ case("AML414-class-label-integer", "od", [od(i, box(label=i % 2), box(label=2)) 
      [(1, "AML414")])
 case("AML415-box-likely-pixels", "od", [od(1, box(x0=120, y0=45, x1=380, y1=260), box())] + filler_od(),
      [(1, "AML415")])
+case("AML417-background-image-not-trained", "od", [od(1)] + filler_od(), [(1, "AML417")],
+     args=["--model-name", "atss_r50_fpn_1x_coco"])
 case("AML416-all-annotations-invalid", "od", [od(1, box(x0=0.7, x1=0.2))] + filler_od(), [(1, "AML416")])
 # --- polygons -----------------------------------------------------------------------------------------------
 case("AML501-polygon-odd-count", "is", [isrec(1, seg(poly=[[0.1, 0.1, 0.5, 0.1, 0.5]]), seg())] + filler_is(),
@@ -168,6 +170,11 @@ case("AML509-polygon-object", "is", [isrec(1, seg(poly={"0": [0.1, 0.1, 0.5, 0.1
 case("AML603-mixed-class-types-in-one-image", "od", [od(1, box("can"), box(label=3))] + filler_od(), [(1, "AML603")])
 case("AML603-mixed-class-types-in-one-list", "ml", [ml(1, ["can", 2])] + filler_ml(), [(1, "AML603")])
 # --- dataset ------------------------------------------------------------------------------------------------
+case("AML510-polygon-stray-vertex", "is", [  # written by hand: the exact numbers matter
+    b'{"image_url": "AmlDatastore://images/is_001.jpg", "image_details": {"format": "jpg", "width": 640, "height": 480}, "label": [{"label": "can", "isCrowd": 0, "polygon": [[0.0, 0.0, 0.52, 0.31, 0.60, 0.33, 0.64, 0.52, 0.58, 0.71, 0.50, 0.69]]}]}',
+    b'{"image_url": "AmlDatastore://images/is_002.jpg", "image_details": {"format": "jpg", "width": 640, "height": 480}, "label": [{"label": "can", "isCrowd": 0, "polygon": [[0.30, 0.30, 0.35, 0.28, 0.40, 0.30, 0.42, 0.35, 0.40, 0.40, 0.35, 0.42, 0.30, 0.40]]}, {"label": "carton", "isCrowd": 0, "polygon": [[0.6, 0.6, 0.9, 0.6, 0.9, 0.9, 0.6, 0.9], [0.1, 0.6, 0.2, 0.6, 0.25, 0.7, 0.2, 0.8, 0.1, 0.8, 0.95, 0.05]]}]}',
+    b'{"image_url": "AmlDatastore://images/is_003.jpg", "image_details": {"format": "jpg", "width": 640, "height": 480}, "label": [{"label": "can", "isCrowd": 0, "polygon": [[0.5, 0.1, 0.9, 0.5, 0.5, 0.9, 0.1, 0.5]]}, {"label": "carton", "isCrowd": 0, "polygon": [[0.5, 0.1, 0.88, 0.38, 0.74, 0.82, 0.26, 0.82, 0.12, 0.38]]}]}',
+], [(1, "AML510"), (2, "AML510")])
 case("AML601-no-objects", "od", [od(i) for i in range(12)], [(None, "AML601")])
 case("AML602-no-usable-images", "od", [json.dumps({"image_url": f"{U}{i}.jpg", "label": "can"}) for i in range(3)],
      [(None, "AML602")])
@@ -183,6 +190,12 @@ case("AML609-class-too-few-examples", "od", [od(1, box("bike"))] + filler_od(), 
 case("AML610-class-imbalance", "mc", [mc(i, "can") for i in range(42)] + [mc(50, "carton")], [(None, "AML610")])
 case("AML611-single-class", "mc", [mc(i, "can") for i in range(12)], [(None, "AML611")])
 case("AML612-class-name-variants", "od", [od(1, box("Can"))] + filler_od(), [(None, "AML612")])
+case("AML623-all-invalid-batch", "is", [isrec(1)] + filler_is(), [(1, "AML417"), (None, "AML623")],
+     args=["--runtime", "mmdet"])
+case("AML624-all-invalid-batch-possible", "od", [od(1), od(2)] + filler_od(), [(1, "AML417"), (None, "AML624")],
+     args=["--runtime", "mmdet"])
+case("AML625-validation-all-crowd", "od", [od(i, box(crowd=1)) for i in range(12)], [(None, "AML625")],
+     args=["--validation-metric", "coco"])
 
 
 def main():
@@ -190,10 +203,12 @@ def main():
     for old in OUT.glob("*.jsonl"):
         old.unlink()
     manifest = {}
-    for name, (task, lines, expect) in CASES.items():
+    for name, (task, lines, expect, args) in CASES.items():
         data = b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines)
         (OUT / f"{name}.jsonl").write_bytes(data)
         manifest[f"{name}.jsonl"] = {"task": task, "expect": [[line, code] for line, code in expect]}
+        if args:
+            manifest[f"{name}.jsonl"]["args"] = args
     (OUT / "expected.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(CASES)} fixtures written to {OUT}")
 

@@ -7,6 +7,7 @@ verdict per line: accept / fix / drop / reject.
 
     scripts/oracle_compare.py                          # the corpus tests/oracle_cases/*.jsonl vs expected/*.json
     scripts/oracle_compare.py --models all             # ... also the yolov5/retinanet expectations (passes --model)
+    scripts/oracle_compare.py --runtime mmdet          # the mmdet (od, is) or hf (mc, ml) runtime (passes --runtime)
     scripts/oracle_compare.py data.jsonl --task od --live       # any file, oracle run live
     scripts/oracle_compare.py --generate 300 --seed 7  # unseen cases: 300 mutated lines per task, oracle live
     scripts/oracle_compare.py --write-expected         # rerun the oracle on the corpus, rewrite expected/*.json
@@ -64,10 +65,14 @@ EXPECTED_DIR = os.path.join(CASES_DIR, 'expected')
 DEFAULT_ORACLE = os.environ.get('AUTOML_ORACLE') or os.path.normpath(os.path.join(REPO, '..', 'shared', 'oracle',
                                                                                  'oracle'))
 ORACLE_ID = 'azureml-automl-dnn-vision 1.62.0.post1 via shared/oracle'
+ORACLE_ID_ACFT = 'azureml-acft-common-components + azureml-acft-image-components 0.0.91 via shared/oracle'
 
 TASKS = ('mc', 'ml', 'od', 'is')
 DEFAULT_MODEL = {'mc': None, 'ml': None, 'od': 'frcnn', 'is': 'maskrcnn'}
-ALL_MODELS = {'mc': [None], 'ml': [None], 'od': ['frcnn', 'yolov5', 'retinanet'], 'is': ['maskrcnn']}
+# 'mmdet' and 'hf' are runtimes, not models: the oracle and the linter get --runtime instead of --model.
+ALL_MODELS = {'mc': [None, 'hf'], 'ml': [None, 'hf'], 'od': ['frcnn', 'yolov5', 'retinanet', 'mmdet'],
+              'is': ['maskrcnn', 'mmdet']}
+RUNTIMES = ('mmdet', 'hf')
 LINTER_MODEL = {'frcnn': 'fasterrcnn', 'maskrcnn': 'maskrcnn', 'retinanet': 'retinanet', 'yolov5': 'yolov5'}
 
 VERDICTS = ('accept', 'fix', 'drop', 'reject')
@@ -98,7 +103,9 @@ def run_oracle(oracle, path, task, model, cwd=None):
         raise CannotRun('oracle not found or not executable: %s (set --oracle or $AUTOML_ORACLE; set it up with '
                         'bash ../shared/oracle/setup.sh)' % oracle)
     cmd = [oracle, '--task', task]
-    if model and model != DEFAULT_MODEL[task]:
+    if model in RUNTIMES:
+        cmd = [oracle, '--runtime', model, '--task', task]  # the oracle reads --runtime first, spelled in full
+    elif model and model != DEFAULT_MODEL[task]:
         cmd += ['--model', model]
     cmd.append(path)
     p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
@@ -162,7 +169,8 @@ def write_expected(args):
             if 0 < o['line'] <= len(cases):
                 d['case'] = cases[o['line'] - 1]
             lines.append(d)
-        doc = {'task': task, 'model': model, 'oracle': ORACLE_ID, 'file': rel,
+        doc = {'task': task, 'model': model, 'oracle': ORACLE_ID_ACFT if model in RUNTIMES else ORACLE_ID,
+               'file': rel,
                'sha256': sha256_of(path),
                'command': 'cd <repo> && ' + res['command'].replace(args.oracle, '../shared/oracle/oracle'),
                'lines': lines, 'dataset': res['dataset']}
@@ -215,7 +223,9 @@ def check_expected(args):
 def run_linter(args, path, task, model):
     """Returns (per_line: {line: [problem]}, file_problems: [problem])."""
     cmd = shlex.split(args.linter) + [path, '--task', task, '--format', 'json', '--exit-zero']
-    if model is not None and args.models != 'default':
+    if model in RUNTIMES:
+        cmd += ['--runtime', model]
+    elif model is not None and args.models != 'default':
         cmd += ['--model', LINTER_MODEL.get(model, model)]
     cmd += args.linter_arg
     exe = cmd[0]
@@ -273,7 +283,8 @@ def codes_of(problems):
 # tolerances: where the per-line oracle verdict is not the whole truth
 # ---------------------------------------------------------------------------------------------------------------
 DATASET_LEVEL_REJECT = re.compile(r"More than one type|No objects in dataset|All annotations provided are ill-formed|"
-                                  r"No valid datapoints|split fails|not supported between instances|No labels found")
+                                  r"No valid datapoints|split fails|not supported between instances|No labels found|"
+                                  r"All images in the current batch are invalid")
 
 
 def _walk_big_int(v):
@@ -689,7 +700,7 @@ def mutate_class(rng, rec, task, ctx):
     ann = _pick_ann(rng, rec)
     if ann is None:
         return None
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and 'label' in ann:
         del ann['label']
         return 'annotation label missing'
     v = rng.choice(CLASS_BAD + CLASS_ODD)
@@ -818,6 +829,9 @@ def build_parser():
     ap.add_argument('--models', default='default',
                     help="'default' (frcnn for od, maskrcnn for is; the linter is run without --model), 'all' "
                          "(every oracle model, the linter gets --model), or one oracle model name")
+    ap.add_argument('--runtime', choices=('legacy', 'mmdet', 'hf'),
+                    help="shorthand for --models: mmdet (od, is) or hf (mc, ml) compare that runtime; legacy the "
+                         "default models")
     ap.add_argument('--linter', default='automl-lint', help='linter command (default automl-lint)')
     ap.add_argument('--linter-arg', action='append', default=[], help='extra argument for the linter (repeatable)')
     ap.add_argument('--oracle', default=DEFAULT_ORACLE, help='oracle launcher (default %(default)s)')
@@ -915,6 +929,8 @@ def main(argv=None):
     if hasattr(signal, 'SIGPIPE'):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     args = build_parser().parse_args(argv)
+    if args.runtime:
+        args.models = 'default' if args.runtime == 'legacy' else args.runtime
     args.tmpdir = None
     try:
         return _main(args)

@@ -1,7 +1,8 @@
 """Regression suite: on the oracle corpus, automl-lint's verdict per line matches AutoML's reader classes.
 
 tests/oracle_cases/expected/*.json were produced by running Microsoft's reader classes (../shared/oracle)
-on each case file; this test needs neither the oracle nor ../shared. Differences the corpus README explains
+on each case file, for the legacy runtime's models and for the mmdet/hf runtimes (``<stem>.mmdet.json``,
+``<stem>.hf.json``); this test needs neither the oracle nor ../shared. Differences the corpus README explains
 (the reference and the reader classes disagree) are accepted by scripts/oracle_compare.tolerance.
 """
 
@@ -17,6 +18,7 @@ from conftest import ROOT
 CASES = ROOT / "tests" / "oracle_cases"
 TASKS = {"mc": "multiclass", "ml": "multilabel", "od": "object-detection", "is": "instance-segmentation"}
 MODELS = {"frcnn": "fasterrcnn", "maskrcnn": "maskrcnn", "retinanet": "retinanet", "yolov5": "yolov5", None: "all"}
+RUNTIMES = ("mmdet", "hf")
 
 _spec = importlib.util.spec_from_file_location("oracle_compare", ROOT / "scripts" / "oracle_compare.py")
 compare = importlib.util.module_from_spec(_spec)
@@ -33,7 +35,12 @@ def test_linter_agrees_with_automl_reader_classes(expected_path):
     exp = json.loads(expected_path.read_text())
     case = CASES / (expected_path.name.split(".")[0] + ".jsonl")
     task = exp["task"]
-    result = engine.lint_file(str(case), Settings(task=TASKS[task], model=MODELS[exp.get("model")], jobs=1))
+    model = exp.get("model")
+    if model in RUNTIMES:  # the acft runtimes: MMDetection (od, is) and Hugging Face (mc, ml) models
+        settings = Settings(task=TASKS[task], runtime=model, jobs=1)
+    else:
+        settings = Settings(task=TASKS[task], model=MODELS[model], jobs=1)
+    result = engine.lint_file(str(case), settings)
     per_line: dict = {}
     for p in result.problems:
         if p.line is not None:

@@ -15,7 +15,7 @@ ELSEWHERE = {"AML011", "AML015", "AML151", "AML152", "AML620", "AML621", "AML622
 @pytest.mark.parametrize("name", sorted(MANIFEST))
 def test_fixture_reports_its_rule_at_the_right_line(name, run_json):
     case = MANIFEST[name]
-    rc, doc = run_json(FIXTURES / "invalid" / name, "--task", case["task"])
+    rc, doc = run_json(FIXTURES / "invalid" / name, "--task", case["task"], *case.get("args", []))
     found = codes_at(doc)
     for line, code in case["expect"]:
         assert (line, code) in found, f"{code} expected at line {line}; found {sorted(found, key=str)}"

@@ -146,10 +146,19 @@ def configure(*, config: str | bool | None = None, **options) -> tuple[Settings,
     values = {**found.values, **given}
     if "task" in given:
         values.pop("task_patterns", None)  # an explicit task applies to every file
+    if "runtime" in given and "model_names" not in given:
+        values.pop("model_names", None)  # an explicit runtime replaces the configuration's sweep
+    if "model_names" in given and "runtime" not in given:
+        values.pop("runtime", None)
     for key in ("datastores", "image_maps"):  # mappings add to the configuration's
         if key in given and key in found.values:
             values[key] = {**found.values[key], **given[key]}
     settings = dataclasses.replace(Settings(), **values) if values else Settings()
+    from automl_lint.runtime import check_settings
+
+    problem = check_settings(settings)
+    if problem:
+        raise UsageError(problem)
     if settings.images is not None and not (settings.image_root or settings.datastores or settings.image_maps):
         raise UsageError("images need image_root, datastores or maps to find them (--image-root, --datastore, --map)")
     return settings, found.path

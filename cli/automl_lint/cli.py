@@ -21,6 +21,7 @@ from automl_lint.problem import Severity
 from automl_lint.reader import SourceError
 from automl_lint.reporters import FORMATS
 from automl_lint.rules import REGISTRY, all_rules, lookup
+from automl_lint.runtime import RUNTIMES, VALIDATION_METRICS
 from automl_lint.settings import MODELS, Settings
 
 
@@ -33,6 +34,8 @@ Kind = Enum("Kind", {"training": "training", "predictions": "predictions"}, type
 Model = Enum("Model", {m: m for m in MODELS}, type=str)
 FailOn = Enum("FailOn", {s.value: s.value for s in Severity}, type=str)
 InvalidLines = Enum("InvalidLines", {"error": "error", "drop": "drop"}, type=str)
+Runtime = Enum("Runtime", {r: r for r in RUNTIMES}, type=str)
+ValidationMetric = Enum("ValidationMetric", {m: m for m in VALIDATION_METRICS}, type=str)
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 
@@ -111,6 +114,18 @@ def lint(
                                        "address (tcp://host:8786) or file, or local:N (N worker processes here). "
                                        "Needs the 'dask' extra; local paths must name the same files on every "
                                        "worker (docs/dask.md)."),
+    runtime: Runtime = typer.Option("legacy", "--runtime", help="AutoML runtime reading the data: legacy (no "
+                                    "model_name, or built-in models), mmdet (MMDetection models, od/is) or hf (Hugging "
+                                    "Face models, mc/ml)."),
+    model_name: Optional[list[str]] = typer.Option(None, "--model-name", metavar="NAME", help="A model_name of the "
+                                                   "job or sweep (repeatable): picks the runtimes as AutoML's "
+                                                   "framework selector does; findings are the worst case over them."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Per-device batch size of the "
+                                             "mmdet/hf runtimes (default: their defaults: od 2, is 1, hf 8-72)."),
+    strict: bool = typer.Option(False, "--strict", help="The job sets ignore_data_errors=False (legacy runtime): "
+                                "every line AutoML would skip fails the job."),
+    validation_metric: Optional[ValidationMetric] = typer.Option(None, "--validation-metric", help="The job's "
+                                                                 "validation_metric_type (od/is; default voc)."),
 ) -> int:
     """Lint AutoML-for-Images JSONL: say what AutoML will do with every line.
 
@@ -193,6 +208,8 @@ _SETTING_OPTIONS = {
     "image_cache": "image-cache", "invalid_lines": "invalid-lines", "encoding": "encoding",
     "gallery_per_rule": "gallery-per-rule",
     "dask": "dask",
+    "runtime": "runtime", "model_name": "model-names", "batch_size": "batch-size",
+    "strict": "strict", "validation_metric": "validation-metric",
 }
 
 

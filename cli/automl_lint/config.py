@@ -15,6 +15,8 @@ the command line overrides it.
     min-images = 50                   # thresholds of the dataset rules
     min-class-examples = 10
     max-imbalance-ratio = 50
+    model-names = ["yolov5", "atss_r50_fpn_1x_coco"]   # the sweep's model_name values (or runtime = "mmdet")
+    validation-metric = "coco"        # the job's validation_metric_type
 
     [tool.automl-lint.tasks]          # task per file pattern (relative to this file's directory)
     "data/classes/*.jsonl" = "mc"
@@ -245,6 +247,12 @@ def _dask(value, where) -> str:
         raise ConfigError(f"{where}: {exc}") from None
 
 
+def _boolean(value, where) -> bool:
+    if type(value) is not bool:
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
+
+
 def _models(value, where) -> str:
     from automl_lint.settings import MODELS
 
@@ -276,4 +284,9 @@ _KEYS = {
     "image-cache": ("image_cache", _string()),
     "gallery-per-rule": ("gallery_per_rule", _number(int, 0)),
     "dask": ("dask", _dask),
+    "runtime": ("runtime", _string(("legacy", "mmdet", "hf"))),
+    "model-names": ("model_names", _string_list),
+    "batch-size": ("batch_size", _number(int, 1)),
+    "strict": ("strict", _boolean),
+    "validation-metric": ("validation_metric", _string(("voc", "coco", "coco_voc"))),
 }

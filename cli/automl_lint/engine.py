@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from automl_lint import distributed, encoding, tasks
+from automl_lint import distributed, encoding, runtime, tasks
 from automl_lint.problem import Consequence, Problem
 from automl_lint.encoding import Recoded, Undecodable
 from automl_lint.reader import (
@@ -105,6 +105,9 @@ class RecordChecker:
                 "multilabel": classification.fast_multilabel,
             }[task]
             self.fast = functools.partial(fast, self.ok_classes, image_url.plain_url_checker())
+        self.fast = runtime.fast_path(self.fast, task, settings)
+        self.check_labels = runtime.label_checker(task, settings, self.rcnn)
+        self.strict = settings.strict and task is not None and "legacy" in runtime.runtimes_for(settings, task)
 
     def _learn_classes(self, value: dict) -> bool:
         """Remember the plain class names of a schema-valid record; False if one of them is not plain."""
@@ -141,22 +144,17 @@ class RecordChecker:
         url = image_url.check(value, out)
         target = state if url is not None else self.scratch
         first = len(out)
-        if task == "object-detection" or task == "instance-segmentation":
-            kept = annotation.check_detection(value, out, target, self.segmentation, self.rcnn)
-        elif task == "multiclass":
-            kept = classification.check_multiclass(value, out, target)
-        elif task == "multilabel":
-            kept = classification.check_multilabel(value, out, target)
-        else:
-            kept = False
+        kept = self.check_labels(value, out, target) if self.check_labels is not None else False
         if url is None:
             # AutoML skips the image for its image_url before reading the labels: a label problem that
             # would fail the job cannot happen yet (it will once the URL is fixed).
             for k in range(first, len(out)):
                 f = out[k]
-                if f[0].consequence is Consequence.FAILS_JOB:
+                if (f[3] if len(f) > 3 else f[0].consequence) is Consequence.FAILS_JOB:
                     out[k] = (f[0], f[1], f[2] + " (not reached yet: AutoML skips this image for its image_url "
                               "first)", Consequence.NONE)
+        if self.strict:
+            runtime.apply_strict(out)
         if url is not None:
             state.add_url(url)
             if kept:
@@ -676,10 +674,14 @@ def _finish(result: FileResult, settings: Settings, task: str | None, inferred: 
         findings.append((schema.TASK_NOT_INFERRED, "no record's label shows the task, so the file is not judged "
                          "as any task; pass --task"))
     elif settings.kind == "training":
-        findings.extend(dataset.check_dataset(result.state, task, settings, settings_has_validation(settings)))
-    for rule, message, *line in findings:
-        result.add(Problem(result.path, line[0] if line else None, "", rule.code, rule.name,
-                           settings.severities[rule.code], rule.consequence, message), settings.enabled)
+        runtime.settle_merged_backgrounds(result)
+        findings.extend(dataset.check_dataset(result.state, task, settings, settings_has_validation(settings),
+                                              role=result.role))
+    for rule, message, *rest in findings:  # (rule, message[, line][, consequence of this occurrence])
+        line = next((x for x in rest if type(x) is int), None)
+        consequence = next((x for x in rest if isinstance(x, Consequence)), rule.consequence)
+        result.add(Problem(result.path, line, "", rule.code, rule.name, settings.severities[rule.code],
+                           consequence, message), settings.enabled)
 
 
 def settings_has_validation(settings: Settings) -> bool:

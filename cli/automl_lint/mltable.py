@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from automl_lint import encoding as encodings
-from automl_lint.problem import Problem
+from automl_lint.problem import Consequence, Problem
 from automl_lint.rules import mltable as R
 
 FILE_NAME = "MLTable"
@@ -410,6 +410,8 @@ def _check_as_one_dataset(own, parts: list, settings) -> None:
     if own.task is None or settings.kind != "training":
         return
     where = f" (lines counted across the files in the MLTable's order: {', '.join(spans)})"
-    for rule, message, *_ in dataset.check_dataset(state, own.task, settings, settings_has_validation(settings)):
+    for rule, message, *rest in dataset.check_dataset(state, own.task, settings, settings_has_validation(settings),
+                                                      role=own.role):
+        consequence = [x for x in rest if isinstance(x, Consequence)]
         own.add(Problem(own.path, None, "", rule.code, rule.name, settings.severities[rule.code],
-                        rule.consequence, message + where), settings.enabled)
+                        consequence[0] if consequence else rule.consequence, message + where), settings.enabled)

@@ -45,6 +45,12 @@ class Settings:
     image_cache: str | None = None  # cache folder; "" disables the cache
     gallery_per_rule: int = 12  # --format html: flagged lines drawn per rule (and clean lines sampled)
     dask: str | None = None  # --dask: a scheduler address or file, or local[:N]; None: this machine only
+    # The runtime reading the data (automl_lint.runtime): --runtime, or chosen from the sweep's model names.
+    runtime: str = "legacy"
+    model_names: list[str] = field(default_factory=list)
+    batch_size: int = 0  # per-device batch size of the mmdet/hf runtimes; 0: their defaults
+    strict: bool = False  # ignore_data_errors=False (legacy runtime only)
+    validation_metric: str = "voc"  # validation_metric_type: voc, coco or coco_voc
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -75,12 +81,19 @@ class Settings:
         return narrowed
 
     def uses_rcnn(self, task: str) -> bool:
+        from automl_lint.runtime import legacy_models, runtimes_for
+
+        if "legacy" not in runtimes_for(self, task):
+            return False
         if task == "instance-segmentation":
-            return True  # Mask R-CNN is the only instance-segmentation model
-        return self.model in ("all", "fasterrcnn", "maskrcnn")
+            return True  # Mask R-CNN is the only legacy instance-segmentation model
+        return bool(legacy_models(self, task) & {"all", "fasterrcnn", "maskrcnn"})
 
     def uses_yolo(self, task: str) -> bool:
-        return task == "object-detection" and self.model in ("all", "yolov5")
+        from automl_lint.runtime import legacy_models, runtimes_for
+
+        return (task == "object-detection" and "legacy" in runtimes_for(self, task)
+                and bool(legacy_models(self, task) & {"all", "yolov5"}))
 
 
 def _matches(rel_path: str, pattern: str) -> bool:

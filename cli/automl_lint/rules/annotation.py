@@ -11,6 +11,7 @@ import json
 import math
 import operator
 
+from automl_lint.problem import Consequence
 from automl_lint.rules import polygon as poly_rules
 from automl_lint.rules import rule
 
@@ -70,7 +71,11 @@ CLASS_LABEL_TYPE = rule(
     "AML406", "class-label-type", "error", "drops-image",
     "An annotation's class `label` must be a string or an integer.",
     what="Reports annotation class labels that are floats (even `2.0`), lists, objects or null.",
-    why="AutoML raises 'Expected a string or an integer for the class field' and skips the whole image.",
+    why="The consequence depends on the runtime. Legacy runtime (no `model_name`, or built-in models): AutoML "
+    "raises 'Expected a string or an integer for the class field' and skips the whole image. mmdet runtime "
+    "(MMDetection models): floats, null and booleans become classes of their own (`true`, `1` and `1.0` are one "
+    "class) and MMDetection models that build text prompts from class names need strings; a list or object "
+    "fails the job (`TypeError: unhashable type`).",
     example='`{"label": 2.0, "topX": 0.1, ...}`',
     fix='Use class names: `"label": "can"`.',
     family=F,
@@ -162,6 +167,21 @@ BOX_LIKELY_PIXELS = rule(
     fix="Divide x by the image width and y by the image height.",
     family=F,
 )
+BACKGROUND_NOT_TRAINED = rule(
+    "AML417", "background-image-not-trained", "error", "drops-image",
+    "mmdet runtime: a background image (`\"label\": []`) yields no training item.",
+    what="Reports, when the data is read by the mmdet runtime (MMDetection models), each line whose `label` is an "
+    "empty list.",
+    why="The legacy runtime trains background images as negatives. The MMDetection data path returns no item "
+    "for an image without a box; its batch is padded with the batch's other images, and a batch holding only "
+    "such images fails the job ('All images in the current batch are invalid'). With a batch size of 1 "
+    "(instance segmentation's default) every background image is such a batch: the job fails. AML623/AML624 say "
+    "whether a failing batch is certain or possible for the whole file.",
+    example='`{"image_url": "AmlDatastore://ds/empty_shelf.jpg", "label": []}` with `--runtime mmdet`',
+    fix="Remove background images from data for MMDetection models, or annotate them; keep them for the legacy "
+    "models.",
+    family=F,
+)
 ALL_ANNOTATIONS_INVALID = rule(
     "AML416", "all-annotations-invalid", "error", "drops-image",
     "Every annotation of the image is invalid, so AutoML skips the image.",
@@ -181,8 +201,12 @@ _BOX_KEYS = ("topX", "topY", "bottomX", "bottomY")
 VALID, INVALID, SKIP_IMAGE, FAIL = 0, 1, 2, 3
 
 
-def check_detection(record: dict, out: list, state, segmentation: bool, rcnn: bool) -> bool:
-    """Check one OD/IS record; return True when AutoML keeps the image."""
+def check_detection(record: dict, out: list, state, segmentation: bool, rcnn: bool, acft=None,
+                    count_crowd: bool = False) -> bool:
+    """Check one OD/IS record; return True when AutoML keeps the image.
+
+    ``acft`` is None for the legacy runtime, else the mmdet runtime's settings (:class:`automl_lint.runtime.Acft`).
+    """
     label = record.get("label")
     if type(label) is not list:
         what = "missing" if "label" not in record else {
@@ -191,12 +215,22 @@ def check_detection(record: dict, out: list, state, segmentation: bool, rcnn: bo
         return False
     if not label:
         state.background_images += 1
+        if acft is not None:
+            acft.background(out, state)
         return True
     valid_classes = []
+    plain_boxes = 0
     for i, ann in enumerate(label):
-        outcome = _check_annotation(ann, i, out, segmentation, rcnn)
+        outcome = _check_annotation(ann, i, out, segmentation, rcnn, acft)
+        if outcome == VALID and acft is not None and type(ann["label"]) in (list, dict):
+            out.append((CLASS_LABEL_TYPE, f"/label/{i}/label", f"class label is {_value_desc(ann['label'])}: the "
+                        "mmdet runtime adds it to a set of classes and crashes with 'unhashable type'; the job fails",
+                        Consequence.FAILS_JOB))
+            return False
         if outcome == VALID:
             valid_classes.append(ann["label"])
+            if count_crowd and ann.get("isCrowd") not in _CROWD_TRUE:
+                plain_boxes += 1
         elif outcome == SKIP_IMAGE:
             if i + 1 < len(label):
                 out[-1] = out[-1][:2] + (out[-1][2] + f"; annotations after #{i} are not read",)
@@ -207,19 +241,35 @@ def check_detection(record: dict, out: list, state, segmentation: bool, rcnn: bo
         out.append((ALL_ANNOTATIONS_INVALID, "/label", f"none of the {len(label)} annotation(s) is valid; AutoML "
                     "skips the image"))
         return False
-    _check_classes(label, valid_classes, out, rcnn, state)
+    _check_classes(label, valid_classes, out, rcnn, state, acft)
     for c in valid_classes:
         state.add_class(c, type(c))
     state.objects += len(valid_classes)
+    if count_crowd and not plain_boxes:  # COCO evaluation needs a box that is not crowd
+        state.crowd_only_images += 1
+    if acft is not None:
+        acft.annotated(state, valid_classes)
     return True
 
 
-def _check_classes(label: list, classes: list, out: list, rcnn: bool, state) -> None:
+def crowd_only(annotations: list) -> bool:
+    """A schema-valid image's boxes are all crowd (and there is one)."""
+    return bool(annotations) and all(a.get("isCrowd") in _CROWD_TRUE for a in annotations)
+
+
+def _check_classes(label: list, classes: list, out: list, rcnn: bool, state, acft=None) -> None:
     """Class facts visible within one image: AutoML fails or mislabels even if this were the only line."""
     from automl_lint.rules import dataset
 
     types = {type(c) for c in classes}
-    if len(types) > 1 and types != {int, bool}:
+    if acft is not None:
+        groups = {dataset.sort_group(t) for t in types}
+        if len(groups) > 1:
+            out.append((dataset.MIXED_CLASS_TYPES, "/label", f"this image's class labels mix "
+                        f"{', '.join(sorted(groups))}: the mmdet runtime cannot sort them (TypeError), the job "
+                        "fails"))
+            state.mixed_type_lines += 1
+    elif len(types) > 1 and types != {int, bool}:
         names = ", ".join(sorted(t.__name__ for t in types))
         out.append((dataset.MIXED_CLASS_TYPES, "/label", f"this image's class labels mix {names}: 'More than one "
                     "type found for the class field', the job fails"))
@@ -238,7 +288,7 @@ def _check_classes(label: list, classes: list, out: list, rcnn: bool, state) -> 
             return
 
 
-def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) -> int:
+def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool, acft=None) -> int:
     p = f"/label/{i}"
     if type(ann) is not dict:
         out.append((ANNOTATION_NOT_OBJECT, p, f"annotation {i} is a JSON {_kind(ann)}, not an object; AutoML skips "
@@ -302,9 +352,14 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool) ->
         x0, y0, x1, y1 = coords
     cls = ann["label"]
     if type(cls) is not str and type(cls) is not int and type(cls) is not bool:
-        out.append((CLASS_LABEL_TYPE, f"{p}/label", f"class label is {_value_desc(cls)}; AutoML needs a string or "
-                    "an integer and skips the whole image"))
-        return SKIP_IMAGE
+        if acft is None:
+            out.append((CLASS_LABEL_TYPE, f"{p}/label", f"class label is {_value_desc(cls)}; AutoML needs a string "
+                        "or an integer and skips the whole image"))
+            return SKIP_IMAGE
+        if type(cls) is float or cls is None:
+            out.append((CLASS_LABEL_TYPE, f"{p}/label", f"class label is {_value_desc(cls)}: the mmdet runtime "
+                        f"keeps it as the class {cls!r} (equal numbers are one class); MMDetection models with text "
+                        "prompts need strings", Consequence.NONE))
     if coerced:
         for k, v, f in coerced:
             if math.isfinite(f):

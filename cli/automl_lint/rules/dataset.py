@@ -11,6 +11,7 @@ from itertools import compress
 from collections import Counter
 from dataclasses import dataclass, field
 
+from automl_lint.problem import Consequence
 from automl_lint.rules import rule
 
 F = "dataset"
@@ -164,12 +165,58 @@ SPLIT_LEAKAGE = rule(
     family=F,
 )
 
+ALL_INVALID_BATCH = rule(
+    "AML623", "all-invalid-batch", "error", "fails-job",
+    "mmdet/hf runtimes: a batch holding only images without a training item is certain.",
+    what="Reports, for the mmdet runtime (MMDetection models) and the hf runtime (Hugging Face models), a file in "
+    "which some batch must consist only of images that yield no training item (mmdet: background images; both: "
+    "images that do not decode, with `--images`), whatever the order: some loader has fewer usable images than "
+    "batches. The message gives the numbers: images, images without a training item, the train/validation split "
+    "and the batch size (`--batch-size`, default: the runtime's).",
+    why="These runtimes drop such an item from its batch and pad the batch with the batch's other images; a batch "
+    "with none left fails the job ('All images in the current batch are invalid'). The legacy runtime is not "
+    "affected.",
+    example="Instance segmentation with an MMDetection model (batch size 1) and one `\"label\": []` line.",
+    fix="Remove the images without a training item (or annotate them), or use a larger batch size.",
+    family=F,
+)
+ALL_INVALID_BATCH_POSSIBLE = rule(
+    "AML624", "all-invalid-batch-possible", "warning", "none",
+    "mmdet/hf runtimes: a batch holding only images without a training item can happen.",
+    what="Reports, for the mmdet and hf runtimes, a file in which some order of the images (training reshuffles "
+    "every epoch) or some train/validation split puts only images without a training item into one batch: at "
+    "least batch-size of them, or enough to fill the last, short batch. The message gives the numbers.",
+    why="The job then fails with 'All images in the current batch are invalid'; whether it does depends on the "
+    "random order, so a run may pass and its rerun fail.",
+    example="Object detection with an MMDetection model (batch size 2) and two background images.",
+    fix="Remove the images without a training item (or annotate them).",
+    family=F,
+)
+VALIDATION_ALL_CROWD = rule(
+    "AML625", "validation-all-crowd", "error", "fails-job",
+    "With COCO metrics, the validation images have no box that is not crowd.",
+    what="Reports, when the job computes COCO metrics (`--validation-metric coco` or `coco_voc`, legacy runtime), "
+    "a validation file whose boxes are all `isCrowd` (or that has no box), or, without a validation file, a "
+    "training file whose automatic 20 % validation split can hold only such images (certain: every image; "
+    "possible: at least as many such images as the split takes; the message says which).",
+    why="COCO evaluation ignores crowd boxes; AutoML fails the job with 'No non-crowd evaluation ground truth "
+    "bounding boxes found'. With the default `voc` metric nothing happens.",
+    example='Every validation line is `{"label": [{"label": "people", ..., "isCrowd": 1}], ...}`.',
+    fix="Give the validation set images with ordinary boxes, or use the voc metric.",
+    family=F,
+)
+
 # Class names sorting before "--bg--" take index 0 in the R-CNN class list.
 BACKGROUND = "--bg--"
 
 # How an image_url becomes the 8-byte key of the duplicate and leakage checks. str's hash is the fastest and
 # agrees within one process and its forked --jobs workers; a Dask run swaps in a hash every process agrees on.
 url_hash = hash
+
+
+def sort_group(t: type) -> str:
+    """Python can sort values of one group together (numbers: int, float, bool), never across groups."""
+    return "string" if t is str else "null" if t is type(None) else "number"
 
 
 @dataclass
@@ -195,6 +242,10 @@ class DatasetState:
         self.format_case[value] += 1
         if not self.format_case_line:
             self.format_case_line = self.line
+    # Kinds of non-string classes the mmdet runtime keeps ("number", "null"): it sorts all classes together.
+    acft_groups: set = field(default_factory=set)
+    merged_backgrounds: int = 0  # background lines whose image other lines annotate (mmdet runtime)
+    crowd_only_images: int = 0  # kept images with boxes, all crowd (counted with COCO validation metrics only)
 
     def add_class(self, value, t) -> None:
         counts = self.classes
@@ -244,6 +295,9 @@ class DatasetState:
         self.format_case.update(other.format_case)
         if other.format_case_line and not self.format_case_line:
             self.format_case_line = other.format_case_line + line_offset
+        self.acft_groups |= other.acft_groups
+        self.crowd_only_images += other.crowd_only_images
+        self.merged_backgrounds += other.merged_backgrounds
         for k, v in other.classes.items():
             self.classes[k] = self.classes.get(k, 0) + v
         for k, v in other.class_lines.items():
@@ -278,8 +332,9 @@ def _lines(lines: list[int], limit: int = 5) -> str:
     return f"line{'s' if len(lines) > 1 else ''} {shown}{more}"
 
 
-def check_dataset(state: DatasetState, task: str, settings, has_validation: bool) -> list:
-    """Return (rule, message) findings about the whole file, or (rule, message, line) when one line is the place."""
+def check_dataset(state: DatasetState, task: str, settings, has_validation: bool, role: str = "training") -> list:
+    """Return (rule, message) findings about the whole file, or (rule, message, line) when one line is the place;
+    a Consequence after them is this finding's own (see the runtimes)."""
     from automl_lint.rules.schema import FORMAT_CASE
 
     out: list = []
@@ -295,14 +350,31 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
     elif not classification and state.kept and not state.objects:
         out.append((NO_OBJECTS, f"all {state.kept} usable images are background images (no valid object); the job "
                     "fails with 'No objects in dataset'"))
+    from automl_lint.runtime import runtimes_for
+
+    runtimes = runtimes_for(settings, task)
     types = sorted({(k[0] if type(k) is tuple else "str") for k, v in state.classes.items() if v > 0})
+    mmdet = "mmdet" in runtimes
+    several = " [legacy runtime]" if mmdet and "legacy" in runtimes else ""
     if state.mixed_type_lines:
         pass  # already reported on the lines that mix types (the job fails either way)
-    elif len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification):
+    elif ("mmdet" not in runtimes or "legacy" in runtimes) and (
+            len(types) > 1 and types != ["bool", "int"] or (types == ["bool", "int"] and not classification)):
         where = ", ".join(f"{t} (first on line {state.type_lines[t]})" for t in types)
         # Point at the line where the second type first appears: where the file starts mixing them.
         second = sorted(state.type_lines[t] for t in types)[1]
-        out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails", second))
+        out.append((MIXED_CLASS_TYPES, f"class labels have several types: {where}; the job fails{several}", second))
+    elif mmdet:
+        groups = state.acft_groups | {sort_group(str if t == "str" else type(None) if t == "NoneType" else int)
+                                      for t in types}
+        if len(groups) > 1:
+            where = ", ".join(f"{t} (first on line {state.type_lines[t]})" for t in types if t in state.type_lines)
+            out.append((MIXED_CLASS_TYPES, f"class labels mix {', '.join(sorted(groups))} ({where}): the mmdet "
+                        "runtime cannot sort them (TypeError), the job fails" + (" [mmdet runtime]" if several
+                                                                                   else "")))
+    out.extend(_batch_findings(state, task, settings, runtimes, has_validation))
+    if role == "validation" or not has_validation:  # COCO evaluation reads the validation data
+        out.extend(_crowd_findings(state, task, settings, has_validation))
 
     groups = duplicate_groups(state.url_hashes, state.url_lines)
     if groups:
@@ -372,6 +444,63 @@ def _real_classes(names: dict, state: DatasetState) -> dict:
         main = max(by_type, key=by_type.get)
         counted = {c: n for c, n in counted.items() if type(c).__name__ == main}
     return counted
+
+
+def _distinct_images(state: DatasetState) -> int:
+    groups = duplicate_groups(state.url_hashes, state.url_lines)
+    return state.kept - sum(len(g) - 1 for g in groups)
+
+
+def _batch_findings(state: DatasetState, task: str, settings, runtimes: tuple, has_validation: bool) -> list:
+    """AML623/AML624: can a batch of the mmdet runtime hold only images without a training item?"""
+    from automl_lint import runtime
+
+    if "mmdet" not in runtimes or not state.background_images or not state.kept:
+        return []
+    n, k = _distinct_images(state), min(state.background_images - state.merged_backgrounds, state.kept)
+    if k <= 0:
+        return []
+    worst = None
+    for source, b in runtime.batch_sizes(settings, task):
+        if has_validation:  # this file is a whole loader: the training file, or the validation file
+            risk, numbers = runtime.loader_risk(n, k, b), f"{k} of {n} image(s) yield no training item, batch size {b}"
+        else:
+            risk, numbers = runtime.batch_risk(n, k, b)
+        if worst is None or risk > worst[0]:
+            worst = (risk, numbers, source)
+    risk, numbers, source = worst
+    what = "background images (label [])"
+    if risk == runtime.CERTAIN:
+        return [(ALL_INVALID_BATCH, f"a batch made only of {what} is certain in the mmdet runtime: {numbers} "
+                 f"({source}); 'All images in the current batch are invalid' fails the job")]
+    if risk == runtime.POSSIBLE:
+        return [(ALL_INVALID_BATCH_POSSIBLE, f"a batch made only of {what} is possible in the mmdet runtime: "
+                 f"{numbers} ({source}); if the shuffle puts them together the job fails")]
+    return []
+
+
+def _crowd_findings(state: DatasetState, task: str, settings, has_validation: bool) -> list:
+    """AML625: COCO evaluation without a non-crowd box fails the job."""
+    from automl_lint.runtime import counts_crowd, split_sizes
+
+    if not counts_crowd(settings, task) or not state.kept:
+        return []
+    n = _distinct_images(state)
+    without = min(n, state.background_images + state.crowd_only_images)
+    metric = settings.validation_metric
+    if without >= n and n:
+        where = "the validation file" if has_validation else "the file (and so its automatic validation split)"
+        return [(VALIDATION_ALL_CROWD, f"no image of {where} has a box that is not crowd ({without} image(s)): "
+                 f"with validation_metric_type {metric} the legacy runtime fails the job with 'No non-crowd "
+                 "evaluation ground truth bounding boxes found'")]
+    if not has_validation:
+        _train, n_val = split_sizes(n)
+        if without >= n_val:
+            return [(VALIDATION_ALL_CROWD, f"{without} of {n} image(s) have no box that is not crowd and the automatic "
+                     f"validation split takes {n_val}: if it takes only those, validation_metric_type {metric} "
+                     "fails the job ('No non-crowd evaluation ground truth bounding boxes found')",
+                     Consequence.NONE)]
+    return []
 
 
 def check_pair(train: DatasetState, valid: DatasetState, task: str, settings) -> list:
