@@ -286,6 +286,9 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
         except StorageUnavailable as exc:
             raise SourceError(str(exc)) from None
         _fill_columns(results)
+        from automl_lint.runtime import recheck_batches
+
+        recheck_batches(results, settings)
 
     if write_baseline:
         count = baseline_file.write(write_baseline, results)

@@ -323,3 +323,30 @@ def settle_merged_backgrounds(result) -> None:
                 p.message = (f"label [] on an image that line {annotated[0]} annotates: the mmdet runtime merges the "
                              "lines of one image, so this line adds nothing (and takes nothing away)")
                 result.state.merged_backgrounds += 1
+
+
+def recheck_batches(results: list, settings) -> None:
+    """After the image checks: redo AML623/AML624 of each file with its undecodable images counted."""
+    from automl_lint.problem import Consequence, Problem
+    from automl_lint.rules.dataset import batch_findings_with_images
+
+    for result in results:
+        if result.kind == "mltable" or result.task is None or \
+                not any(r != "legacy" for r in runtimes_for(settings, result.task)):
+            continue
+        acft = [r for r in runtimes_for(settings, result.task) if r != "legacy"][0]
+        if min(b for _, b in batch_sizes(settings, result.task)) == 1:
+            for p in result.problems:
+                if p.code == "AML702" and p.line is not None and p.consequence is not Consequence.FAILS_JOB:
+                    p.consequence = Consequence.FAILS_JOB
+                    p.message += (f"; the {acft} runtime yields no training item for it, and with batch size 1 it "
+                                  "is a batch of its own: 'All images in the current batch are invalid', the job "
+                                  "fails")
+        findings = batch_findings_with_images(result, settings)
+        if not findings:
+            continue
+        result.problems = [p for p in result.problems if not (p.line is None and p.code in ("AML623", "AML624"))]
+        for rule, message in findings:
+            if rule.code in settings.enabled:
+                result.problems.append(Problem(result.path, None, "", rule.code, rule.name,
+                                               settings.severities[rule.code], rule.consequence, message))

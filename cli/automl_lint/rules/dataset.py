@@ -451,15 +451,22 @@ def _distinct_images(state: DatasetState) -> int:
     return state.kept - sum(len(g) - 1 for g in groups)
 
 
-def _batch_findings(state: DatasetState, task: str, settings, runtimes: tuple, has_validation: bool) -> list:
-    """AML623/AML624: can a batch of the mmdet runtime hold only images without a training item?"""
+def _batch_findings(state: DatasetState, task: str, settings, runtimes: tuple, has_validation: bool,
+                    undecodable: int = 0) -> list:
+    """AML623/AML624: can a batch of the mmdet/hf runtime hold only images without a training item?
+
+    mmdet: background images and (with --images) undecodable ones; hf: undecodable images."""
     from automl_lint import runtime
 
-    if "mmdet" not in runtimes or not state.background_images or not state.kept:
+    acft = [r for r in runtimes if r != "legacy"]
+    if not acft or not state.kept:
         return []
-    n, k = _distinct_images(state), min(state.background_images - state.merged_backgrounds, state.kept)
+    background = state.background_images - state.merged_backgrounds if acft == ["mmdet"] else 0
+    n, k = _distinct_images(state), min(background + undecodable, state.kept)
     if k <= 0:
         return []
+    kinds = [w for w, c in (("background images (label [])", background), ("undecodable images", undecodable))
+             if c]
     worst = None
     for source, b in runtime.batch_sizes(settings, task):
         if has_validation:  # this file is a whole loader: the training file, or the validation file
@@ -469,14 +476,29 @@ def _batch_findings(state: DatasetState, task: str, settings, runtimes: tuple, h
         if worst is None or risk > worst[0]:
             worst = (risk, numbers, source)
     risk, numbers, source = worst
-    what = "background images (label [])"
+    what, name = " and ".join(kinds), acft[0]
     if risk == runtime.CERTAIN:
-        return [(ALL_INVALID_BATCH, f"a batch made only of {what} is certain in the mmdet runtime: {numbers} "
+        return [(ALL_INVALID_BATCH, f"a batch made only of {what} is certain in the {name} runtime: {numbers} "
                  f"({source}); 'All images in the current batch are invalid' fails the job")]
     if risk == runtime.POSSIBLE:
-        return [(ALL_INVALID_BATCH_POSSIBLE, f"a batch made only of {what} is possible in the mmdet runtime: "
+        return [(ALL_INVALID_BATCH_POSSIBLE, f"a batch made only of {what} is possible in the {name} runtime: "
                  f"{numbers} ({source}); if the shuffle puts them together the job fails")]
     return []
+
+
+def batch_findings_with_images(result, settings) -> list:
+    """The batch rule again once the image files are checked: undecodable images yield no training item."""
+    from automl_lint.runtime import runtimes_for
+
+    undecodable = len({p.line for p in result.problems if p.code == "AML702" and p.line is not None})
+    if not undecodable or result.task is None or not settings_dataset_checks(settings):
+        return []
+    return _batch_findings(result.state, result.task, settings, runtimes_for(settings, result.task),
+                           bool(getattr(settings, "has_validation", False)), undecodable)
+
+
+def settings_dataset_checks(settings) -> bool:
+    return settings.kind == "training" and settings.dataset_checks
 
 
 def _crowd_findings(state: DatasetState, task: str, settings, has_validation: bool) -> list:
