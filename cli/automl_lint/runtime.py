@@ -347,6 +347,5 @@ def recheck_batches(results: list, settings) -> None:
             continue
         result.problems = [p for p in result.problems if not (p.line is None and p.code in ("AML623", "AML624"))]
         for rule, message in findings:
-            if rule.code in settings.enabled:
-                result.problems.append(Problem(result.path, None, "", rule.code, rule.name,
-                                               settings.severities[rule.code], rule.consequence, message))
+            result.add(Problem(result.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                               rule.consequence, message), settings.enabled)
