@@ -12,9 +12,10 @@ BEGIN, END = "<!-- rules:begin -->", "<!-- rules:end -->"
 
 
 def table() -> str:
-    rows = ["| code | name | severity | AutoML consequence | what it reports |", "|---|---|---|---|---|"]
+    rows = ["| code | name | severity | AutoML consequence | fix | what it reports |", "|---|---|---|---|---|---|"]
     for r in all_rules():
-        rows.append(f"| {r.code} | `{r.name}` | {r.severity.value} | {r.consequence.value} | {r.summary} |")
+        fix = r.fix_safety or "-"
+        rows.append(f"| {r.code} | `{r.name}` | {r.severity.value} | {r.consequence.value} | {fix} | {r.summary} |")
     return "\n".join(rows)
 
 

@@ -62,6 +62,7 @@ class Report:
     settings: Settings
     config_file: str | None = None
     notes: list[str] = field(default_factory=list)  # one-line remarks for the person (stderr on the command line)
+    fixes: object | None = None  # a FixSummary (automl_lint.fix.run) after api.fix
 
     @property
     def problems(self) -> list[Problem]:
@@ -309,6 +310,15 @@ def display_path(path: str) -> str:
     except ValueError:  # another drive (Windows)
         return full
     return full if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+def fix(paths: list[str], settings: Settings, *, validation: str | None = None, baseline: str | None = None,
+        write_baseline: str | None = None, unsafe: bool = False, diff=None, output: str | None = None,
+        stdout=None) -> Report:
+    """Fix the inputs (in place, into ``output``, or as a unified diff written to the binary stream ``diff``);
+    returns the Report of what remains, whose ``fixes`` says what was fixed. See :mod:`automl_lint.fix.run`."""
+    from automl_lint.fix.run import fix as fix_inputs
+
+    return fix_inputs(paths, settings, validation=validation, baseline=baseline, write_baseline=write_baseline,
+                      unsafe=unsafe, diff=diff, output=output, stdout=stdout)
 
 
 def _printable_paths(results: list[FileResult]) -> None:

@@ -126,6 +126,16 @@ def lint(
                                 "every line AutoML would skip fails the job."),
     validation_metric: Optional[ValidationMetric] = typer.Option(None, "--validation-metric", help="The job's "
                                                                  "validation_metric_type (od/is; default voc)."),
+    fix: bool = typer.Option(False, "--fix", help="Apply the safe fixes in place (atomically); the report lists "
+                             "what remains. From standard input the fixed JSONL goes to standard output and the "
+                             "report to standard error."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="With --fix, --diff or --fix-output: also "
+                                      "apply the unsafe fixes (they change what AutoML trains on)."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff of what --fix would change and write "
+                              "nothing; exit 1 when there is a change."),
+    fix_output: Optional[str] = typer.Option(None, "--fix-output", metavar="FILE", help="Write the fixed dataset "
+                                             "to FILE (gzip if it ends in .gz) and leave the input untouched; "
+                                             "implies --fix. (-o is the report file.)"),
 ) -> int:
     """Lint AutoML-for-Images JSONL: say what AutoML will do with every line.
 
@@ -138,13 +148,15 @@ def lint(
     if list_rules:
         if output_format is not None and output_format.value in ("json", "jsonl"):
             rules = [{"code": r.code, "name": r.name, "severity": r.severity.value,
-                      "consequence": r.consequence.value, "summary": r.summary, "family": r.family}
+                      "consequence": r.consequence.value, "summary": r.summary, "family": r.family,
+                      "fix": r.fix_safety}
                      for r in all_rules()]
             out.write(json.dumps(rules, indent=2) + "\n" if output_format.value == "json"
                       else "".join(json.dumps(r) + "\n" for r in rules))
             return 0
         for r in all_rules():
-            out.write(f"{r.code}  {r.name:<34} {r.severity.value:<8} {r.consequence.value:<17} {r.summary}\n")
+            out.write(f"{r.code}  {r.name:<34} {r.severity.value:<8} {r.consequence.value:<17} "
+                      f"{'fix: ' + r.fix_safety if r.fix_safety else '-':<16} {r.summary}\n")
         return 0
     if explain:
         r = lookup(explain)
@@ -173,8 +185,22 @@ def lint(
         if len(paths) != 2 or validation:
             raise UsageFailure("--pair needs exactly two files (training, validation) and no --validation")
         paths, validation = paths[:1], paths[1]
-    report = api.run(paths, settings, validation=validation, baseline=baseline_path, write_baseline=write_baseline,
-                     progress=None)  # a bar only when a person watches a terminal
+    if fix or diff or fix_output is not None:
+        if diff and (fix or fix_output is not None):
+            raise UsageFailure("--diff writes nothing: use it without --fix and --fix-output")
+        report = api.fix(paths, settings, validation=validation, baseline=baseline_path,
+                         write_baseline=write_baseline, unsafe=unsafe_fixes,
+                         diff=sys.stdout.buffer if diff else None, output=fix_output)
+        if diff:
+            out.flush()
+            for note in report.notes:
+                sys.stderr.write(f"automl-lint: {note}\n")
+            return 0 if exit_zero or not report.fixes.changed_files else 1
+        if paths == ["-"] and fix_output is None:
+            out = sys.stderr  # standard output carries the fixed JSONL
+    else:
+        report = api.run(paths, settings, validation=validation, baseline=baseline_path,
+                         write_baseline=write_baseline, progress=None)  # a bar only when a person watches a terminal
     for note in report.notes:
         sys.stderr.write(f"automl-lint: {note}\n")
 
@@ -210,6 +236,7 @@ _SETTING_OPTIONS = {
     "dask": "dask",
     "runtime": "runtime", "model_name": "model-names", "batch_size": "batch-size",
     "strict": "strict", "validation_metric": "validation-metric",
+    "unsafe_fixes": "unsafe-fixes",
 }
 
 

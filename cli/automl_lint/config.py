@@ -17,6 +17,9 @@ the command line overrides it.
     max-imbalance-ratio = 50
     model-names = ["yolov5", "atss_r50_fpn_1x_coco"]   # the sweep's model_name values (or runtime = "mmdet")
     validation-metric = "coco"        # the job's validation_metric_type
+    fixable = ["AML4"]                # fixes --fix may apply (default: every rule's); codes or prefixes
+    unfixable = ["AML304"]            # fixes it never applies
+    unsafe-fixes = true               # as --unsafe-fixes
 
     [tool.automl-lint.tasks]          # task per file pattern (relative to this file's directory)
     "data/classes/*.jsonl" = "mc"
@@ -26,6 +29,7 @@ the command line overrides it.
 
     [tool.automl-lint.per-file-ignores]
     "data/legacy/*.jsonl" = ["AML2"]
+
 """
 
 from __future__ import annotations
@@ -245,6 +249,10 @@ def _dask(value, where) -> str:
         return parse_spec(_string()(value, where))
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+def _boolean(value, where) -> bool:
+    if type(value) is not bool:
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    return value
 
 
 def _boolean(value, where) -> bool:
@@ -289,4 +297,7 @@ _KEYS = {
     "batch-size": ("batch_size", _number(int, 1)),
     "strict": ("strict", _boolean),
     "validation-metric": ("validation_metric", _string(("voc", "coco", "coco_voc"))),
+    "fixable": ("fixable", _codes),
+    "unfixable": ("unfixable", _codes),
+    "unsafe-fixes": ("unsafe_fixes", _boolean),
 }

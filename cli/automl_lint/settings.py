@@ -51,6 +51,10 @@ class Settings:
     batch_size: int = 0  # per-device batch size of the mmdet/hf runtimes; 0: their defaults
     strict: bool = False  # ignore_data_errors=False (legacy runtime only)
     validation_metric: str = "voc"  # validation_metric_type: voc, coco or coco_voc
+    # Fixes (--fix): rule codes or prefixes whose fixes may be applied ([]: all), never applied, and unsafe ones.
+    fixable: list[str] = field(default_factory=list)
+    unfixable: list[str] = field(default_factory=list)
+    unsafe_fixes: bool = False
 
     def __post_init__(self) -> None:
         self.refresh()

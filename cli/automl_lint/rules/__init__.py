@@ -26,12 +26,21 @@ class Rule:
     fix: str
     family: str
 
+    @property
+    def fix_safety(self) -> str | None:
+        """"safe", "unsafe", "safe/unsafe", or None: the automatic fix (catalogue in automl_lint.fix.catalog)."""
+        from automl_lint.fix.catalog import safety
+
+        return safety(self.code)
+
     def explain(self) -> str:
+        from automl_lint.fix.catalog import describe
+
         return (
             f"{self.code} {self.name}\n"
             f"default severity: {self.severity.value}; AutoML consequence: {self.consequence.value}\n\n"
             f"## What it does\n{self.what}\n\n## Why it matters\n{self.why}\n\n"
-            f"## Example\n{self.example}\n\n## How to fix\n{self.fix}\n"
+            f"## Example\n{self.example}\n\n## How to fix\n{self.fix}\n\n{describe(self.code)}\n"
         )
 
 

@@ -1,0 +1,188 @@
+"""Fixing one line: find its findings as the linter does, apply the allowed fixes as text edits, repeat.
+
+Each pass re-reads the edited line, so one fix may enable the next (a numeric string becomes a number, then
+the pixel box it belongs to can be scaled). The result must not have a finding the original line did not
+have; otherwise the last version that passes this test is kept (the original line if none does).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from automl_lint.engine import RecordChecker
+from automl_lint.fix import spans
+from automl_lint.fix.catalog import SAFE, UNSAFE
+from automl_lint.fix.fixers import FIXERS
+from automl_lint.reader import parse_line
+from automl_lint.rules import dataset, syntax
+from automl_lint.settings import Settings
+
+MAX_PASSES = 8
+# Lines with these findings are left exactly as they are: the record AutoML reads is not the one a text edit
+# would change (duplicate keys) or it was not checked.
+_UNTOUCHABLE = frozenset((syntax.DUPLICATE_KEY.code, syntax.NESTED_TOO_DEEPLY.code, syntax.LINE_TOO_LONG.code))
+_STATE_RESET = 10_000  # lines between fresh scratch states: memory stays bounded
+
+
+@dataclass
+class LineResult:
+    raw: bytes  # the line to write (b"" to delete it)
+    fixed: int = 0  # findings fixed
+    unsafe_available: int = 0  # findings left that an unsafe fix would fix
+    left: bool = False  # fixes were on offer, but a finding no fix solves keeps the line as it was
+
+
+class LineFixer:
+    """Fixes the lines of one file of a known task."""
+
+    def __init__(self, task: str | None, settings: Settings, allowed: Callable[[str], bool], unsafe: bool) -> None:
+        self.checker = RecordChecker(task, settings)
+        self.enabled = settings.enabled
+        self.allowed = allowed
+        self.unsafe = unsafe
+        self.state = dataset.DatasetState()
+        self.count = 0
+
+    def findings(self, raw: bytes, first: bool) -> tuple[dict | None, list]:
+        """(record, [(rule code, pointer, visible)]) of the enabled findings on one line, in the linter's order;
+        ``visible``: AutoML does something about it (fails, drops or alters)."""
+        self.count += 1
+        if self.count % _STATE_RESET == 0:
+            self.state = dataset.DatasetState()
+        out: list = []
+        if not raw or raw.isspace():
+            return None, [(syntax.BLANK_LINE.code, "", False)]
+        try:
+            value = orjson.loads(raw)
+            if type(value) is not dict:
+                raise orjson.JSONDecodeError("not an object", "", 0)
+        except orjson.JSONDecodeError:
+            value = parse_line(raw, lambda rule, pointer, message, col=None: out.append((rule, pointer, message)),
+                               bom_allowed=first)
+        if value is not None:
+            self.state.line = self.count
+            try:
+                self.checker.check(value, raw, self.state, out)
+            except (RecursionError, ValueError):
+                return None, [(syntax.NESTED_TOO_DEEPLY.code, "", True)]
+        return value, [(f[0].code, f[1], (f[3] if len(f) > 3 else f[0].consequence).rank > 0)
+                       for f in out if f[0].code in self.enabled]
+
+    def proposals(self, value: dict | None, found: list, hidden: set) -> list[tuple[str, str, list, str]]:
+        """(code, safety, operations, pointer) of every fix on offer for ``found`` (whatever --unsafe-fixes
+        says)."""
+        out = []
+        for code, pointer, _ in found:
+            fn = FIXERS.get(code)
+            if fn is None or (code, pointer) in hidden or not self.allowed(code):
+                continue
+            if value is None and code not in (syntax.BLANK_LINE.code, syntax.BOM.code):
+                continue
+            try:
+                proposal = fn(value, pointer, self.checker.task)
+            except (KeyError, IndexError, TypeError, ValueError):
+                proposal = None
+            if proposal is not None:
+                out.append((code, proposal[0], proposal[1], pointer))
+        return out
+
+    def fix(self, raw: bytes, first: bool, hide: Callable | None = None) -> LineResult:
+        """``hide(raw, record, found)``: the (code, pointer) findings a baseline hides, never fixed."""
+        value, found = self.findings(raw, first)
+        hidden = hide(raw, value, found) if hide is not None and found else frozenset()
+        if not any(f[0] in FIXERS for f in found) or any(f[0] in _UNTOUCHABLE for f in found):
+            return LineResult(raw)
+        before = Counter(f[0] for f in found)
+        versions = [(raw, 0)]
+        current, fixed = raw, 0  # fixes applied (versions keep it for debugging)
+        for _ in range(MAX_PASSES):
+            offers = [p for p in self.proposals(value, found, hidden) if p[1] == SAFE or self.unsafe]
+            if not offers:
+                break
+            edited, n = _apply(current, offers)
+            if edited is None or edited == current:
+                break
+            current, fixed = edited, fixed + n
+            versions.append((current, fixed))
+            if not current:
+                break  # the line is deleted
+            value, found = self.findings(current, first)
+            if any(f[0] in _UNTOUCHABLE for f in found):
+                break
+        # Keep the latest version that has no finding the original line lacked, and none that AutoML acts on
+        # and no fix can solve: such a line needs a person, and is left exactly as it was (a rewritten line is
+        # one AutoML reads as written once the fixes on offer are applied). The count is of the findings gone.
+        for version, _ in reversed(versions):
+            if version is raw:
+                break
+            if not version:
+                return LineResult(version, sum(before.values()))
+            value, found = self.findings(version, first)
+            after = Counter(f[0] for f in found)
+            if not after - before and not self._needs_a_person(value, found, hidden):
+                return LineResult(version, sum((before - after).values()), self._unsafe_left(value, found, hidden))
+        value, found = self.findings(raw, first)
+        return LineResult(raw, 0, self._unsafe_left(value, found, hidden), len(versions) > 1)
+
+    def _needs_a_person(self, value, found: list, hidden: set) -> bool:
+        """A finding AutoML acts on with no fix on offer for its value or inside it (a class that sorts before
+        '--bg--' is solved by trimming its name; 'every annotation is invalid' by fixing the annotations)."""
+        offered = [p[3] for p in self.proposals(value, found, hidden)]
+        return any(visible and not any(o == pointer or o.startswith(pointer + "/") for o in offered)
+                   for _, pointer, visible in found)
+
+    def _unsafe_left(self, value, found, hidden) -> int:
+        if self.unsafe:
+            return 0
+        return sum(1 for p in self.proposals(value, found, hidden) if p[1] == UNSAFE)
+
+
+def _apply(raw: bytes, offers: list) -> tuple[bytes | None, int]:
+    """Apply the offers that do not overlap an earlier one (the others wait for the next pass)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, 0
+    if any(op[0] == "delete_line" for _, _, ops, _ in offers for op in ops):
+        return b"", 1
+    try:
+        root = spans.root_start(text)
+    except spans.NotFound:
+        return None, 0
+    accepted: list[spans.Edit] = []
+    n = 0
+    for _, _, ops, _ in offers:
+        try:
+            edits = [_edit(text, root, op) for op in ops]
+        except spans.NotFound:
+            continue
+        if any(spans.overlaps(e, a) for e in edits for a in accepted):
+            continue
+        accepted.extend(edits)
+        n += 1
+    if not accepted:
+        return None, 0
+    return spans.apply(text, accepted).encode("utf-8"), n
+
+
+def _edit(text: str, root: int, op: tuple) -> spans.Edit:
+    kind = op[0]
+    if kind == "strip_bom":
+        if not text.startswith("\ufeff"):
+            raise spans.NotFound
+        return spans.Edit(0, 1, "")
+    if kind == "delete":
+        return spans.delete_element(text, op[1], root)
+    start, end = spans.locate(text, op[1], root)
+    if kind == "replace":
+        return spans.Edit(start, end, op[2])
+    if kind == "copy":
+        s, e = spans.locate(text, op[2], root)
+        return spans.Edit(start, end, text[s:e])
+    if kind == "wrap":
+        return spans.Edit(start, end, "[" + text[start:end] + "]")
+    raise ValueError(f"unknown fix operation {kind!r}")
