@@ -262,9 +262,10 @@ def test_a_baselined_finding_is_not_fixed(tmp_path):
 
 def test_over_long_lines_are_copied_as_they_are(tmp_path):
     long = b'{"image_url": "AmlDatastore://ds/l.jpg", "pad": "' + b"x" * 300 + b'", "label": []}\n'
-    f = write(tmp_path / "d.jsonl", COERCED + long + COERCED)
+    second = COERCED.replace(b"a.jpg", b"a2.jpg")
+    f = write(tmp_path / "d.jsonl", COERCED + long + second)
     lint(f, "--task", "od", "--fix", "--max-line-bytes", "200")
-    assert f.read_bytes() == COERCED_FIXED + long + COERCED_FIXED
+    assert f.read_bytes() == COERCED_FIXED + long + second.replace(b'"0.1"', b"0.1")
 
 
 def test_jobs_give_the_same_result(tmp_path):
@@ -287,3 +288,30 @@ def test_api_fix_returns_what_remains_and_what_was_fixed(tmp_path):
     assert report.fixes.fixed == 1 and report.fixes.unsafe_available == 1
     assert {p.code for p in report.problems} >= {"AML415"}
     assert json.loads(json.dumps(report.summary))["problems"] == report.fixes.remaining
+
+
+def test_lines_of_one_image_are_merged_for_detection(tmp_path):
+    other = CLEAN.replace(b"c.jpg", b"c2.jpg")
+    again = b'{"image_url": "AmlDatastore://ds//c.jpg", "label": [{"label": "dog", "topX": 0.2, "topY": 0.2, ' \
+            b'"bottomX": 0.6, "bottomY": 0.6}]}\n'
+    f = write(tmp_path / "d.jsonl", CLEAN + other + again)
+    lint(f, "--task", "od", "--fix")
+    merged = CLEAN.replace(b"0.5}]}", b'0.5}, {"label": "dog", "topX": 0.2, "topY": 0.2, "bottomX": 0.6, '
+                                      b'"bottomY": 0.6}]}')
+    assert f.read_bytes() == merged + other
+
+
+def test_classification_keeps_the_last_line_of_an_image(tmp_path):
+    first = b'{"image_url": "AmlDatastore://ds/a.jpg", "label": "cat"}\n'
+    other = b'{"image_url": "AmlDatastore://ds/b.jpg", "label": "cat"}\n'
+    last = b'{"image_url": "AmlDatastore://ds/a.jpg", "label": "dog"}\n'
+    f = write(tmp_path / "d.jsonl", first + other + last)
+    lint(f, "--task", "mc", "--fix")
+    assert f.read_bytes() == other + last
+
+
+def test_a_background_line_is_not_merged(tmp_path):
+    background = b'{"image_url": "AmlDatastore://ds/c.jpg", "label": []}\n'
+    f = write(tmp_path / "d.jsonl", CLEAN + background)
+    lint(f, "--task", "od", "--fix")
+    assert f.read_bytes() == CLEAN + background  # AutoML counts the background line as an image of its own

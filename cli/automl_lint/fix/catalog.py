@@ -38,6 +38,9 @@ FIXES: dict[str, tuple[str, str]] = {
                "crowd); other values (`2`, `\"maybe\"`) are left alone."),
     "AML415": (UNSAFE, "divides x by the image width and y by the image height taken from `image_details` (never "
                "guessed; no fix without them), when the result is a valid box."),
+    "AML604": (SAFE, "detection and segmentation: the annotations of the later lines of an image move into its first "
+               "line (AutoML merges them); classification: only the last line is kept (AutoML keeps its label). "
+               "Only when every line of the image is read as written and none is a background line."),
     "AML503": (SAFE, "removes the segment AutoML deletes anyway (not when it would leave no segment)."),
     "AML504": (SAFE, "removes the segment AutoML deletes anyway (not when it would leave no segment)."),
 }

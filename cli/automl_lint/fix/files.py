@@ -13,7 +13,8 @@ import os
 import stat
 import tempfile
 from collections import Counter, deque
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from automl_lint.baseline import FindingKey
@@ -29,13 +30,16 @@ class FileFix:
     fixed: int = 0
     unsafe_available: int = 0
     left_lines: int = 0  # lines with fixes on offer, left as they were for a finding no fix solves
+    deleted: set = field(default_factory=set)  # line numbers (of the input) deleted
 
 
-def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_line_bytes: int, hide=None) -> None:
-    """Read ``source``, write every line (fixed or as it was) to ``sink(old, new)``."""
+def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_line_bytes: int, hide=None,
+              index=None) -> None:
+    """Read ``source``, write every line (fixed or as it was) to ``sink(old, new)``; ``index`` (a
+    :class:`~automl_lint.fix.duplicates.UrlIndex`) learns the image_url of every line written."""
     readline = source.readline
     limit = max_line_bytes + 2  # room for CRLF, as the reader
-    n = 0
+    n = written = 0
     while True:
         raw = readline(limit)
         if not raw:
@@ -51,6 +55,7 @@ def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_lin
                 if not raw:
                     sink(b"", b"")  # the file ends inside the line
                     break
+            written += 1
             continue
         line = fixer.fix(raw, n == 1, hide)
         result.fixed += line.fixed
@@ -58,8 +63,23 @@ def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_lin
         result.left_lines += line.left
         if line.raw != raw:
             result.changed_lines += 1
+        if line.raw:
+            written += 1
+            if index is not None:
+                index.add(written, line.url, line.clean)
+        else:
+            result.deleted.add(n)
         sink(raw, line.raw)
     result.lines = n
+
+
+def iter_raw_lines(source: BinaryIO) -> Iterator[bytes]:
+    """Lines as they are (a second pass over a file already read once within the limits)."""
+    while True:
+        raw = source.readline()
+        if not raw:
+            return
+        yield raw
 
 
 class BaselineFilter:
@@ -71,6 +91,9 @@ class BaselineFilter:
             FindingKey(e["path"], e["code"], e["record"], e["pointer"], e["occurrence"])
             for e in entries if e["path"] == rel_path)
         self.seen: Counter = Counter()
+
+    def hides_file_finding(self, code: str) -> bool:
+        return self.known[FindingKey(self.path, code, "", "", 0)] > 0
 
     def __call__(self, raw: bytes, value, found: list) -> set:
         if not self.known:
@@ -128,13 +151,21 @@ class AtomicFile:
     def write(self, data: bytes) -> None:
         self.stream.write(data)
 
+    def finish(self) -> None:
+        """Close the temporary file without renaming it (it is read again by a second pass)."""
+        if self.stream is not self.raw:
+            self.stream.close()
+        self.raw.flush()
+        self.raw.close()
+
     def commit(self) -> None:
         try:
-            if self.stream is not self.raw:
-                self.stream.close()
-            self.raw.flush()
-            os.fsync(self.raw.fileno())
-            self.raw.close()
+            if not self.raw.closed:
+                if self.stream is not self.raw:
+                    self.stream.close()
+                self.raw.flush()
+                os.fsync(self.raw.fileno())
+                self.raw.close()
             try:
                 st = os.stat(self.mode_of)
                 os.chmod(self.tmp, stat.S_IMODE(st.st_mode))

@@ -34,6 +34,8 @@ class LineResult:
     fixed: int = 0  # findings fixed
     unsafe_available: int = 0  # findings left that an unsafe fix would fix
     left: bool = False  # fixes were on offer, but a finding no fix solves keeps the line as it was
+    url: str | None = None  # the image_url of the line written
+    clean: bool = False  # AutoML reads the line written as it is (no finding it acts on)
 
 
 class LineFixer:
@@ -92,10 +94,17 @@ class LineFixer:
 
     def fix(self, raw: bytes, first: bool, hide: Callable | None = None) -> LineResult:
         """``hide(raw, record, found)``: the (code, pointer) findings a baseline hides, never fixed."""
+        result, value, found = self._fix(raw, first, hide)
+        if type(value) is dict and type(value.get("image_url")) is str:
+            result.url = value["image_url"]
+        result.clean = value is not None and not any(f[2] for f in found)
+        return result
+
+    def _fix(self, raw: bytes, first: bool, hide: Callable | None):
         value, found = self.findings(raw, first)
         hidden = hide(raw, value, found) if hide is not None and found else frozenset()
         if not any(f[0] in FIXERS for f in found) or any(f[0] in _UNTOUCHABLE for f in found):
-            return LineResult(raw)
+            return LineResult(raw), value, found
         before = Counter(f[0] for f in found)
         versions = [(raw, 0)]
         current, fixed = raw, 0  # fixes applied (versions keep it for debugging)
@@ -120,13 +129,14 @@ class LineFixer:
             if version is raw:
                 break
             if not version:
-                return LineResult(version, sum(before.values()))
+                return LineResult(version, sum(before.values())), None, []
             value, found = self.findings(version, first)
             after = Counter(f[0] for f in found)
             if not after - before and not self._needs_a_person(value, found, hidden):
-                return LineResult(version, sum((before - after).values()), self._unsafe_left(value, found, hidden))
+                result = LineResult(version, sum((before - after).values()), self._unsafe_left(value, found, hidden))
+                return result, value, found
         value, found = self.findings(raw, first)
-        return LineResult(raw, 0, self._unsafe_left(value, found, hidden), len(versions) > 1)
+        return LineResult(raw, 0, self._unsafe_left(value, found, hidden), len(versions) > 1), value, found
 
     def _needs_a_person(self, value, found: list, hidden: set) -> bool:
         """A finding AutoML acts on with no fix on offer for its value or inside it (a class that sorts before

@@ -10,6 +10,7 @@ the rest), whose rule has a fix allowed by ``fixable``/``unfixable``, and safe u
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import sys
@@ -20,9 +21,11 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from automl_lint import baseline as baseline_file
-from automl_lint.fix.files import AtomicFile, BaselineFilter, FileFix, UnifiedDiff, fix_lines
+from automl_lint.fix.duplicates import UrlIndex, plan
+from automl_lint.fix.files import AtomicFile, BaselineFilter, FileFix, UnifiedDiff, fix_lines, iter_raw_lines
 from automl_lint.fix.line import LineFixer
 from automl_lint.reader import SourceError, open_source
+from automl_lint.rules.dataset import DUPLICATE_IMAGE_URL
 from automl_lint.settings import Settings
 
 STDIN = "<stdin>"
@@ -110,23 +113,13 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
                 root = os.path.dirname(os.path.abspath(baseline))
                 hide = BaselineFilter(entries, baseline_file.relative_path(display if spool else path, root))
             done = FileFix(display)
+            dedupe = _dedupe_allowed(file_settings, allowed, hide)
             if diff is not None:
-                sink = UnifiedDiff(diff.write, display)
-                _stream(path, fixer, lambda old, new, partial=False: sink(old, new, partial), done, settings, hide)
-                sink.finish()
+                _diff_file(path, display, fixer, done, settings, hide, dedupe, diff.write)
             else:
                 target = output or (os.path.join(spool, "fixed.jsonl") if spool else os.path.realpath(path))
-                out = AtomicFile(target, mode_of=path, compress=target.endswith(".gz"),
-                                 display=output or (STDIN if spool else path))
-                try:
-                    _stream(path, fixer, lambda old, new, partial=False: out.write(new), done, settings, hide)
-                except BaseException:
-                    out.abort()
-                    raise
-                if done.changed_lines or output or spool:
-                    out.commit()
-                else:
-                    out.abort()  # nothing to fix: the file is not rewritten
+                _write_file(path, target, output or (STDIN if spool else path), fixer, done, settings, hide, dedupe,
+                            always=bool(output or spool))
             summary.files.append(done)
         if diff is not None:
             first.fixes = summary
@@ -181,10 +174,91 @@ def _check_output(output: str, targets: list, results: list, paths: list[str], v
         raise error(f"--fix-output {output} is another input of this run; it would be overwritten")
 
 
-def _stream(path: str, fixer: LineFixer, sink, done: FileFix, settings: Settings, hide) -> None:
+def _dedupe_allowed(settings: Settings, allowed, hide) -> bool:
+    code = DUPLICATE_IMAGE_URL.code
+    return code in settings.enabled and allowed(code) and not (hide is not None and hide.hides_file_finding(code))
+
+
+def _write_file(path: str, target: str, display: str, fixer: LineFixer, done: FileFix, settings: Settings, hide,
+                dedupe: bool, always: bool) -> None:
+    """Fix ``path`` into ``target`` atomically (a second pass merges the lines of one image_url)."""
+    compress = target.endswith(".gz")
+    out = AtomicFile(target, mode_of=path, compress=compress, display=display)
+    index = UrlIndex() if dedupe else None
+    try:
+        _stream(path, fixer, lambda old, new, partial=False: out.write(new), done, settings, hide, index)
+        edits = {}
+        if index is not None and index.groups:
+            out.finish()
+            with _reopen(out.tmp, compress) as fh:
+                edits = plan(iter_raw_lines(fh), index, fixer.checker.task, fixer)
+        if edits:
+            second = AtomicFile(target, mode_of=path, compress=compress, display=display)
+            try:
+                with _reopen(out.tmp, compress) as fh:
+                    for n, raw in enumerate(iter_raw_lines(fh), start=1):
+                        second.write(edits.get(n, raw))
+            except BaseException:
+                second.abort()
+                raise
+            out.abort()
+            _count_merge(done, edits)
+            second.commit()
+            return
+    except BaseException:
+        out.abort()
+        raise
+    if done.changed_lines or always:
+        out.commit()
+    else:
+        out.abort()  # nothing to fix: the file is not rewritten
+
+
+def _diff_file(path: str, display: str, fixer: LineFixer, done: FileFix, settings: Settings, hide, dedupe: bool,
+               write) -> None:
+    """The unified diff of what fixing ``path`` would change: fixed into a scratch file, then compared."""
+    index = UrlIndex() if dedupe else None
+    fd, scratch = tempfile.mkstemp(prefix="automl-lint-diff-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _stream(path, fixer, lambda old, new, partial=False: fh.write(new), done, settings, hide, index)
+        edits = {}
+        if index is not None and index.groups:
+            with open(scratch, "rb") as fh:
+                edits = plan(iter_raw_lines(fh), index, fixer.checker.task, fixer)
+            _count_merge(done, edits)
+        sink = UnifiedDiff(write, display)
+        source = open_source(path)
+        try:
+            with open(scratch, "rb") as fixed:
+                written = 0
+                for n, old in enumerate(iter_raw_lines(source), start=1):
+                    if n in done.deleted:
+                        sink(old, b"")
+                        continue
+                    written += 1
+                    sink(old, edits.get(written, fixed.readline()))
+        finally:
+            source.close()
+        sink.finish()
+    finally:
+        os.unlink(scratch)
+
+
+def _count_merge(done: FileFix, edits: dict) -> None:
+    if edits:
+        done.fixed += 1  # the file's AML604 finding
+        done.changed_lines += len(edits)
+
+
+def _reopen(path: str, compressed: bool):
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def _stream(path: str, fixer: LineFixer, sink, done: FileFix, settings: Settings, hide, index=None) -> None:
     source = open_source(path)
     try:
-        fix_lines(source, fixer, sink, done, settings.max_line_bytes, hide)
+        fix_lines(source, fixer, sink, done, settings.max_line_bytes, hide, index)
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceError(f"{done.path}: cannot read ({exc})") from None
     finally:

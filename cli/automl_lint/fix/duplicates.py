@@ -1,0 +1,84 @@
+"""AML604: the lines of one ``image_url``, written as AutoML reads them (a second pass, after the line fixes).
+
+Detection and segmentation merge the annotations of every line of an image (``datasets.py:809-811``): the
+annotations of the later lines are appended to the first line's list and the later lines removed.
+Classification keeps only the last line's label (``dataset_wrappers.py:462-471``): the earlier lines are
+removed. Only groups whose lines AutoML reads as written (no finding AutoML acts on, no background line
+``"label": []``, which AutoML counts as a background image of its own) are rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+
+from automl_lint.fix import spans
+from automl_lint.fix.line import LineFixer
+
+CLASSIFICATION = ("multiclass", "multilabel")
+DETECTION = ("object-detection", "instance-segmentation")
+
+
+class UrlIndex:
+    """Output line numbers per ``image_url`` (hashed, as the linter keeps them), and the lines not clean."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, int] = {}
+        self.groups: dict[int, list[int]] = {}
+        self.unclean: set[int] = set()
+
+    def add(self, line: int, url: str | None, clean: bool) -> None:
+        if url is None:
+            return
+        if not clean:
+            self.unclean.add(line)
+        h = hash(url)
+        first = self.first.setdefault(h, line)
+        if first != line:
+            self.groups.setdefault(h, [first]).append(line)
+
+
+def plan(lines: Iterator[bytes], index: UrlIndex, task: str | None, fixer: LineFixer) -> dict[int, bytes]:
+    """The rewrites (output line number -> new line, b"" to delete) that merge the duplicate groups."""
+    if not index.groups or task not in CLASSIFICATION + DETECTION:
+        return {}
+    wanted = {n for g in index.groups.values() for n in g}
+    raws = {n: raw for n, raw in enumerate(lines, start=1) if n in wanted}
+    edits: dict[int, bytes] = {}
+    for group in index.groups.values():
+        by_url: dict[str, list[int]] = {}
+        for n in group:  # the same hash is not always the same URL
+            try:
+                by_url.setdefault(orjson.loads(raws[n])["image_url"], []).append(n)
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                by_url.setdefault("", []).append(n)
+        for url, members in by_url.items():
+            if url and len(members) > 1 and not any(n in index.unclean for n in members):
+                edits.update(_merge(members, raws, task, fixer))
+    return edits
+
+
+def _merge(members: list[int], raws: dict[int, bytes], task: str, fixer: LineFixer) -> dict[int, bytes]:
+    if task in CLASSIFICATION:
+        return {n: b"" for n in members[:-1]}  # AutoML keeps the last line's label
+    texts = [raws[n].decode("utf-8") for n in members]
+    items = []
+    for text in texts:
+        try:
+            root = spans.root_start(text)
+            start, _ = spans.locate(text, "/label", root)
+            children = spans.children(text, start)
+        except spans.NotFound:
+            return {}
+        if not children:
+            return {}  # a background line is an image of its own for AutoML
+        items.append(children)
+    first, first_items = texts[0], items[0]
+    insert = first_items[-1][2]
+    extra = ", ".join(text[kids[0][1]:kids[-1][2]] for text, kids in zip(texts[1:], items[1:]))
+    merged = (first[:insert] + ", " + extra + first[insert:]).encode("utf-8")
+    value, found = fixer.findings(merged, False)
+    if value is None or any(f[2] for f in found):
+        return {}
+    return {members[0]: merged, **{n: b"" for n in members[1:]}}
