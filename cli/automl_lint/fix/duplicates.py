@@ -9,52 +9,56 @@ removed. Only groups whose lines AutoML reads as written (no finding AutoML acts
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 
-import orjson
 
 from automl_lint.fix import spans
 from automl_lint.fix.line import LineFixer
+from automl_lint.rules.dataset import duplicate_groups
 
 CLASSIFICATION = ("multiclass", "multilabel")
 DETECTION = ("object-detection", "instance-segmentation")
 
 
 class UrlIndex:
-    """Output line numbers per ``image_url`` (hashed, as the linter keeps them), and the lines not clean."""
+    """The image_url hash of every line written, in arrays as the linter keeps them (12 bytes a line)."""
 
     def __init__(self) -> None:
-        self.first: dict[int, int] = {}
-        self.groups: dict[int, list[int]] = {}
-        self.unclean: set[int] = set()
+        self.hashes = array("q")
+        self.lines = array("l")
+        self._groups: list[list[int]] | None = None
 
-    def add(self, line: int, url: str | None, clean: bool) -> None:
-        if url is None:
-            return
-        if not clean:
-            self.unclean.add(line)
-        h = hash(url)
-        first = self.first.setdefault(h, line)
-        if first != line:
-            self.groups.setdefault(h, [first]).append(line)
+    def add(self, line: int, url: str | None) -> None:
+        if url is not None:
+            self.hashes.append(hash(url))
+            self.lines.append(line)
+
+    @property
+    def groups(self) -> list[list[int]]:
+        if self._groups is None:
+            self._groups = duplicate_groups(self.hashes, self.lines)
+            self.hashes, self.lines = array("q"), array("l")
+        return self._groups
 
 
 def plan(lines: Iterator[bytes], index: UrlIndex, task: str | None, fixer: LineFixer) -> dict[int, bytes]:
     """The rewrites (output line number -> new line, b"" to delete) that merge the duplicate groups."""
     if not index.groups or task not in CLASSIFICATION + DETECTION:
         return {}
-    wanted = {n for g in index.groups.values() for n in g}
+    wanted = {n for g in index.groups for n in g}
     raws = {n: raw for n, raw in enumerate(lines, start=1) if n in wanted}
     edits: dict[int, bytes] = {}
-    for group in index.groups.values():
+    for group in index.groups:
         by_url: dict[str, list[int]] = {}
         for n in group:  # the same hash is not always the same URL
-            try:
-                by_url.setdefault(orjson.loads(raws[n])["image_url"], []).append(n)
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                by_url.setdefault("", []).append(n)
+            value, found = fixer.findings(raws[n], n == 1)
+            if value is None or any(f[2] for f in found):
+                by_url.clear()  # a line AutoML does not read as written: the group is left alone
+                break
+            by_url.setdefault(value["image_url"], []).append(n)
         for url, members in by_url.items():
-            if url and len(members) > 1 and not any(n in index.unclean for n in members):
+            if len(members) > 1:
                 edits.update(_merge(members, raws, task, fixer))
     return edits
 

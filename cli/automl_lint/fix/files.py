@@ -8,6 +8,7 @@ an error or Ctrl-C leaves the original untouched; the permissions of the origina
 from __future__ import annotations
 
 import gzip
+from array import array
 import hashlib
 import os
 import stat
@@ -30,7 +31,7 @@ class FileFix:
     fixed: int = 0
     unsafe_available: int = 0
     left_lines: int = 0  # lines with fixes on offer, left as they were for a finding no fix solves
-    deleted: set = field(default_factory=set)  # line numbers (of the input) deleted
+    deleted: array = field(default_factory=lambda: array("l"))  # input line numbers deleted, ascending
 
 
 def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_line_bytes: int, hide=None,
@@ -66,9 +67,9 @@ def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_lin
         if line.raw:
             written += 1
             if index is not None:
-                index.add(written, line.url, line.clean)
+                index.add(written, line.url)
         else:
-            result.deleted.add(n)
+            result.deleted.append(n)
         sink(raw, line.raw)
     result.lines = n
 

@@ -35,7 +35,6 @@ class LineResult:
     unsafe_available: int = 0  # findings left that an unsafe fix would fix
     left: bool = False  # fixes were on offer, but a finding no fix solves keeps the line as it was
     url: str | None = None  # the image_url of the line written
-    clean: bool = False  # AutoML reads the line written as it is (no finding it acts on)
 
 
 class LineFixer:
@@ -97,7 +96,6 @@ class LineFixer:
         result, value, found = self._fix(raw, first, hide)
         if type(value) is dict and type(value.get("image_url")) is str:
             result.url = value["image_url"]
-        result.clean = value is not None and not any(f[2] for f in found)
         return result
 
     def _fix(self, raw: bytes, first: bool, hide: Callable | None):

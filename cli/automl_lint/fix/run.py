@@ -232,8 +232,9 @@ def _diff_file(path: str, display: str, fixer: LineFixer, done: FileFix, setting
         try:
             with open(scratch, "rb") as fixed:
                 written = 0
+                deleted = set(done.deleted)
                 for n, old in enumerate(iter_raw_lines(source), start=1):
-                    if n in done.deleted:
+                    if n in deleted:
                         sink(old, b"")
                         continue
                     written += 1
