@@ -15,7 +15,9 @@ CLIP_TOLERANCE = 0.01
 
 FIXES: dict[str, tuple[str, str]] = {
     "AML006": (SAFE, "removes the byte order mark (AutoML's reader skips it)."),
-    "AML007": (SAFE, "removes the blank line (AutoML's reader skips it)."),
+    "AML007": (SAFE, "removes the empty line (AutoML's reader skips it)."),
+    "AML013": (SAFE, "removes the line holding only whitespace (it holds no record; the engine fails the job on it "
+               "under `invalid_lines: error` and skips it under `drop`)."),
     "AML102": (SAFE, 'only for `isCrowd` strings AutoML reads exactly: `"true"`, `"True"`, `"1"` become `1`; '
                '`"false"`, `"False"`, `"0"` become `0`.'),
     "AML103": (SAFE, 'only for `image_details` spellings (never read by AutoML): `"JPG"`, `".jpeg"`, '

@@ -68,7 +68,7 @@ def _bom(value, pointer, task):
     return SAFE, [("strip_bom",)]
 
 
-@fixer("AML007")
+@fixer("AML007", "AML013")
 def _blank(value, pointer, task):
     return SAFE, [("delete_line",)]
 

@@ -17,7 +17,7 @@ from automl_lint.engine import RecordChecker
 from automl_lint.fix import spans
 from automl_lint.fix.catalog import SAFE, UNSAFE
 from automl_lint.fix.fixers import FIXERS
-from automl_lint.reader import parse_line
+from automl_lint.reader import BOM, parse_line
 from automl_lint.rules import dataset, syntax
 from automl_lint.settings import Settings
 
@@ -25,6 +25,7 @@ MAX_PASSES = 8
 # Lines with these findings are left exactly as they are: the record AutoML reads is not the one a text edit
 # would change (duplicate keys) or it was not checked.
 _UNTOUCHABLE = frozenset((syntax.DUPLICATE_KEY.code, syntax.NESTED_TOO_DEEPLY.code, syntax.LINE_TOO_LONG.code))
+_WITHOUT_RECORD = frozenset((syntax.BLANK_LINE.code, syntax.WHITESPACE_LINE.code, syntax.BOM.code))
 _STATE_RESET = 10_000  # lines between fresh scratch states: memory stays bounded
 
 
@@ -42,6 +43,7 @@ class LineFixer:
 
     def __init__(self, task: str | None, settings: Settings, allowed: Callable[[str], bool], unsafe: bool) -> None:
         self.checker = RecordChecker(task, settings)
+        self.drop = settings.invalid_lines == "drop"
         self.enabled = settings.enabled
         self.allowed = allowed
         self.unsafe = unsafe
@@ -55,15 +57,21 @@ class LineFixer:
         if self.count % _STATE_RESET == 0:
             self.state = dataset.DatasetState()
         out: list = []
-        if not raw or raw.isspace():
-            return None, [(syntax.BLANK_LINE.code, "", False)]
+        if raw == b"\n" or raw == BOM + b"\n" and first:  # what the engine skips as an empty line
+            found = [(syntax.BLANK_LINE.code, "", False)]
+            if raw != b"\n":
+                found.insert(0, (syntax.BOM.code, "", False))
+            return None, [f for f in found if f[0] in self.enabled]
+
+        def report(rule, pointer, message, col=None, consequence=None):
+            out.append((rule, pointer, message) if consequence is None else (rule, pointer, message, consequence))
+
         try:
             value = orjson.loads(raw)
             if type(value) is not dict:
                 raise orjson.JSONDecodeError("not an object", "", 0)
         except orjson.JSONDecodeError:
-            value = parse_line(raw, lambda rule, pointer, message, col=None: out.append((rule, pointer, message)),
-                               bom_allowed=first)
+            value = parse_line(raw, report, first, self.drop)
         if value is not None:
             self.state.line = self.count
             try:
@@ -81,7 +89,7 @@ class LineFixer:
             fn = FIXERS.get(code)
             if fn is None or (code, pointer) in hidden or not self.allowed(code):
                 continue
-            if value is None and code not in (syntax.BLANK_LINE.code, syntax.BOM.code):
+            if value is None and code not in _WITHOUT_RECORD:
                 continue
             try:
                 proposal = fn(value, pointer, self.checker.task)

@@ -10,6 +10,7 @@ the rest), whose rule has a fix allowed by ``fixable``/``unfixable``, and safe u
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import os
 import shutil
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from automl_lint import baseline as baseline_file
+from automl_lint import encoding, mltable
 from automl_lint.fix.duplicates import UrlIndex, plan
 from automl_lint.fix.files import AtomicFile, BaselineFilter, FileFix, UnifiedDiff, fix_lines, iter_raw_lines
 from automl_lint.fix.line import LineFixer
@@ -39,6 +41,7 @@ class FixSummary:
     unsafe: bool = False
     diff: bool = False
     remaining: int | None = None  # findings left after fixing (None with --diff)
+    skipped: list[str] = field(default_factory=list)  # files not fixed: not read as UTF-8
 
     @property
     def fixed(self) -> int:
@@ -60,6 +63,8 @@ class FixSummary:
             text += f"; {self.remaining} remain"
         if self.unsafe_available:
             text += f"; {self.unsafe_available} more can be fixed with --unsafe-fixes"
+        if self.skipped:
+            text += f"; not fixed (only UTF-8 files are): {', '.join(self.skipped)}"
         left = sum(f.left_lines for f in self.files)
         if left:
             text += (f"; {left} line(s) left as they were: a problem on them has no fix (they are rewritten once "
@@ -104,9 +109,18 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
         entries = baseline_file.load(baseline) if baseline else None
         summary = FixSummary(unsafe=unsafe, diff=diff is not None)
         allowed = allowed_codes(settings)
+        readers = _reader_settings(first.results)
         for path, result in targets:
             display = STDIN if spool else path
             file_settings = settings.for_path(path)
+            if os.path.realpath(path) in readers:
+                invalid_lines, file_encoding = readers[os.path.realpath(path)]
+                has_validation = getattr(file_settings, "has_validation", False)
+                file_settings = dataclasses.replace(file_settings, invalid_lines=invalid_lines, encoding=file_encoding)
+                file_settings.has_validation = has_validation
+            if encoding.family(file_settings.encoding) != encoding.UTF8:
+                summary.skipped.append(display)
+                continue
             fixer = LineFixer(result.task, file_settings, allowed, unsafe)
             hide = None
             if entries is not None:
@@ -159,6 +173,17 @@ def _targets(results: list, settings: Settings) -> list[tuple[str, object]]:
             seen.add(real)
             out.append((r.path, r))
     return out
+
+
+def _reader_settings(results: list) -> dict[str, tuple[str, str]]:
+    """{real path of a JSONL an MLTable reads: (invalid_lines, encoding)}: the MLTable's read options win."""
+    options = {}
+    for r in results:
+        if r.kind == "mltable" and os.path.isfile(r.path):
+            table = mltable.load(r.path)
+            for p in table.jsonl:
+                options.setdefault(os.path.realpath(p), (table.invalid_lines, table.encoding))
+    return options
 
 
 def _check_output(output: str, targets: list, results: list, paths: list[str], validation: str | None,
