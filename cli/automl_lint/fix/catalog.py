@@ -22,6 +22,7 @@ FIXES: dict[str, tuple[str, str]] = {
                '`"false"`, `"False"`, `"0"` become `0`.'),
     "AML103": (SAFE, 'only for `image_details` spellings (never read by AutoML): `"JPG"`, `".jpeg"`, '
                '`"image/png"` become the documented lower-case format; a width or height `"400"` becomes `400`.'),
+    "AML107": (SAFE, "lower-cases `image_details.format` on every line (AutoML never reads it)."),
     "AML202": (UNSAFE, "only for the short `azureml://datastores/<ds>/paths/<path>` form, rewritten to "
                "`AmlDatastore://<ds>/<path>`, which AutoML resolves (the image is no longer dropped)."),
     "AML205": (SAFE, "writes the path AutoML reads: `//` collapsed, the `?query` stripped, `%20`-style escapes "

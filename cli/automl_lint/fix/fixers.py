@@ -89,7 +89,7 @@ def _documented_type(value, pointer, task):
     return None
 
 
-@fixer("AML103")
+@fixer("AML103", "AML107")
 def _documented_value(value, pointer, task):
     if pointer == "/image_details/format":
         fmt = get(value, pointer)

@@ -18,7 +18,7 @@ from automl_lint.fix import spans
 from automl_lint.fix.catalog import SAFE, UNSAFE
 from automl_lint.fix.fixers import FIXERS
 from automl_lint.reader import BOM, parse_line
-from automl_lint.rules import dataset, syntax
+from automl_lint.rules import dataset, schema, syntax
 from automl_lint.settings import Settings
 
 MAX_PASSES = 8
@@ -78,8 +78,13 @@ class LineFixer:
                 self.checker.check(value, raw, self.state, out)
             except (RecursionError, ValueError):
                 return None, [(syntax.NESTED_TOO_DEEPLY.code, "", True)]
-        return value, [(f[0].code, f[1], (f[3] if len(f) > 3 else f[0].consequence).rank > 0)
-                       for f in out if f[0].code in self.enabled]
+        found = [(f[0].code, f[1], (f[3] if len(f) > 3 else f[0].consequence).rank > 0)
+                 for f in out if f[0].code in self.enabled]
+        # A format spelled in another case is one finding for the whole file (AML107); it is fixed on each line.
+        if (value is not None and schema.FORMAT_CASE.code in self.enabled
+                and type(value.get("image_details")) is dict and schema._format_case_only(value)):
+            found.append((schema.FORMAT_CASE.code, "/image_details/format", False))
+        return value, found
 
     def proposals(self, value: dict | None, found: list, hidden: set) -> list[tuple[str, str, list, str]]:
         """(code, safety, operations, pointer) of every fix on offer for ``found`` (whatever --unsafe-fixes
