@@ -14,7 +14,7 @@ GROUPS: list[tuple[str, list[str]]] = [
     ("Input", ["paths", "kind", "validation", "pair", "max_line_bytes", "encoding", "invalid_lines"]),
     ("Task and runtime", ["task", "model", "runtime", "model_name", "validation_metric", "jobs", "dask"]),
     ("Rules", ["select", "ignore", "fail_on", "exit_zero", "strict", "min_images", "min_class_examples",
-               "max_imbalance_ratio", "fix", "unsafe_fixes", "diff"]),
+               "max_imbalance_ratio", "fix", "unsafe_fixes", "diff", "fix_output"]),
     ("Output", ["output_format", "output_file", "quiet", "statistics", "max_problems", "gallery_per_rule"]),
     ("Images", ["images", "image_root", "datastore", "image_map", "image_cache"]),
     ("Configuration", ["config_path", "isolated", "show_settings", "baseline_path", "write_baseline"]),
