@@ -89,6 +89,18 @@ def test_text_checks_give_the_jobs_1_report_with_the_work_spread_over_the_worker
     assert len(_workers_that_ran(stream, "automl-lint-range")) == 2
 
 
+def test_local_cluster_started_for_the_run_gives_the_report_and_is_gone_after(tmp_path, capsys):
+    train = _dataset(tmp_path / "train.jsonl", 2000)
+    before = _children()
+    assert _report(capsys, train, "--dask", "local:1") == _report(capsys, train, "--jobs", "1")
+    assert _children() - before == set()
+
+
+def _children() -> set:
+    out = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True).stdout
+    return set(out.split())
+
+
 def test_python_api_takes_a_client_and_leaves_it_open(client, tmp_path):
     train = _dataset(tmp_path / "train.jsonl", 3000)
     one = api.lint(str(train), config=False, task="od", jobs=1)

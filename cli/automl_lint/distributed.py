@@ -84,16 +84,12 @@ def session(spec: str | None, client=None):
     executor = Executor.connect(spec, client)
     hash_before = dataset.url_hash
     _current, dataset.url_hash = executor, stable_url_hash
-    interrupted = False
     try:
         executor.allow_interrupts()  # a Ctrl-C pressed while a local cluster started is raised here
         yield executor
-    except KeyboardInterrupt:
-        interrupted = True
-        raise
     finally:
         _current, dataset.url_hash = None, hash_before
-        executor.close(interrupted)
+        executor.close()
 
 
 def stable_url_hash(url: str) -> int:
@@ -109,6 +105,7 @@ class Executor:
         self.where = where
         self.owned = owned  # False: the caller's client, left open
         self.mask = None  # the signal mask to restore once the run may be interrupted
+        self.tracker_ours = False  # multiprocessing's resource tracker was started for this run's workers
 
     @classmethod
     def connect(cls, spec: str | None, client=None) -> Executor:
@@ -136,6 +133,7 @@ class Executor:
             # Worker processes (not threads): the checks are pure Python. Ctrl-C reaches the whole process
             # group; it is this process's to handle (cancel the run, shut the workers down), so SIGINT is
             # blocked while they start, and they inherit the block. A Ctrl-C meanwhile waits for allow_interrupts().
+            tracker_ours = not _tracker_running()
             mask = _block_sigint()
             try:
                 cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -144,7 +142,7 @@ class Executor:
             except Exception as exc:
                 _restore_sigmask(mask)
                 raise DaskUnavailable(f"cannot start a local Dask cluster ({type(exc).__name__}: {exc})") from None
-            executor.mask = mask
+            executor.mask, executor.tracker_ours = mask, tracker_ours
             return executor
         where = f"the Dask scheduler at {spec}"
         try:
@@ -188,20 +186,22 @@ class Executor:
         mask, self.mask = self.mask, None
         _restore_sigmask(mask)
 
-    def close(self, interrupted: bool = False) -> None:
+    def close(self) -> None:
         if not self.owned:
             return
         try:
             self.client.close()
         finally:
             if self.cluster is not None:
-                if interrupted:  # a worker busy with a task would be given 4 s to finish it: stop it now
-                    try:
-                        self.cluster.sync(_close_now, list(self.cluster.workers.values()))
-                    except Exception:
-                        pass
+                # Its workers have nothing left to give: a worker still busy (Ctrl-C) or slow to let go of its Blob
+                # connections would be given 4 s; half a second will do.
+                try:
+                    self.cluster.sync(_close_now, list(self.cluster.workers.values()))
+                except Exception:
+                    pass
                 self.cluster.close()
-                _stop_resource_tracker()
+                if self.tracker_ours:
+                    _stop_resource_tracker()
             self.allow_interrupts()
 
     # ---- the work ----
@@ -252,8 +252,8 @@ class Executor:
                 for h in part]
 
     def _map(self, function, name: str, calls: list[tuple], arrived=None) -> list:
-        """``function(*args)`` for each args of ``calls`` as Dask tasks; their results in order (also passed to
-        ``arrived(i, result)`` in order, as soon as every earlier one has arrived)."""
+        """``function(*args)`` for each args of ``calls`` as Dask tasks: their results in order, or, with ``arrived``,
+        ``arrived(i, result)`` called in order as soon as every earlier result has arrived."""
         from distributed import as_completed
 
         from automl_lint.images.storage import StorageUnavailable
@@ -273,6 +273,7 @@ class Executor:
                 while ready < len(futures) and done[ready]:
                     if arrived is not None:
                         arrived(ready, results[ready])
+                        results[ready] = None  # taken: not kept twice
                     ready += 1
             return results
         except KeyboardInterrupt:
@@ -311,8 +312,18 @@ async def _close_now(nannies: list) -> None:
     await asyncio.gather(*(nanny.close(timeout=0.5) for nanny in nannies), return_exceptions=True)
 
 
+def _tracker_running() -> bool:
+    try:
+        from multiprocessing import resource_tracker
+
+        return resource_tracker._resource_tracker._pid is not None
+    except Exception:
+        return True  # unknown: leave it alone
+
+
 def _stop_resource_tracker() -> None:
-    """Multiprocessing's resource tracker, started with the worker processes, would outlive this process."""
+    """Multiprocessing's resource tracker, started with the worker processes, would outlive this process. (Only
+    when this run started it: it exits once every process that was given its pipe has, which ours now have.)"""
     try:
         from multiprocessing import resource_tracker
 
