@@ -16,6 +16,7 @@ A development tool; standard library only (the oracle re-runs itself in its own 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -150,6 +151,30 @@ JSONL.update({
     "big_int_every_line": b"".join(raw_rec(n, '"extra": 9223372036854775807') + b"\n" for n in (1, 2, 9)),
     "big_exponent_float": lines(raw_rec(2, '"extra": 1.5e308')),
     "negative_huge_exponent": lines(raw_rec(2, '"extra": -1e400')),
+    "duplicate_key_other_case": lines(b'{"image_url": "AmlDatastore://ds/img_2.jpg", "label": "dog", "Label": "cat"}'),
+    "duplicate_key_escaped": lines(b'{"image_url": "AmlDatastore://ds/img_2.jpg", "label": "dog", "\\u006cabel": 1}'),
+    "duplicate_key_in_glued_record": lines(rec(2) + b'{"a": 1, "a": 2}'),
+    "empty_key": lines(raw_rec(2, '"": 1')),
+    "leading_zero": lines(raw_rec(2, '"extra": 01')),
+    "plus_sign": lines(raw_rec(2, '"extra": +1')),
+    "leading_dot": lines(raw_rec(2, '"extra": .5')),
+    "trailing_dot": lines(raw_rec(2, '"extra": 1.')),
+    "hex_number": lines(raw_rec(2, '"extra": 0x10')),
+    "nan_lower_case": lines(raw_rec(2, '"extra": nan')),
+    "true_capitalised": lines(raw_rec(2, '"extra": True')),
+    "int_500_digits": lines(raw_rec(2, '"extra": ' + "1" * 500)),
+    "int_300_digits": lines(raw_rec(2, '"extra": ' + "1" * 300)),
+    "int_with_exponent": lines(raw_rec(2, '"extra": 12345678901234567890e0')),
+    "float_many_digits": lines(raw_rec(2, '"extra": 0.12345678901234567890123')),
+    "subnormal": lines(raw_rec(2, '"extra": 1e-320')),
+    "digits_in_string": lines(raw_rec(2, '"extra": "12345678901234567890"')),
+    "cr_at_end_of_file": lines(rec(2))[:-1] + b"\r",
+    "line_separator_in_string": lines(raw_rec(2, '"extra": "a\u2028b"').replace("\u2028".encode(), b"\xe2\x80\xa8")),
+    "utf16_bom_in_utf8_file": b"\xff\xfe" + lines(rec(2)),
+    "invalid_then_glued_record": lines(b'{"a": 1' + rec(2)),
+    "deep_array_line": lines(b"[" * 70 + b"]" * 70),
+    "types_differ_between_lines": lines(raw_rec(2, '"extra": 1'), raw_rec(3, '"extra": "x"'), raw_rec(4, '"extra": [1]')),
+    "keys_in_other_order": lines(b'{"label": "dog", "image_url": "AmlDatastore://ds/img_2.jpg"}'),
 })
 for _d in (8, 16, 31, 32, 33, 58, 59, 60, 61, 62, 64, 65, 100, 127, 128, 129, 200, 255, 256, 300, 600):
     JSONL[f"nest_arrays_{_d}"] = lines(nest(_d))
@@ -209,6 +234,8 @@ ENCODED: dict[str, tuple[bytes, str]] = {
     "spelling_windows_1252": (TEXT.replace(" \u4e2d \U0001f600", "").encode("cp1252"), "windows-1252"),
     "spelling_iso_8859_1": (TEXT.replace(" \u4e2d \U0001f600", "").encode("latin-1"), "iso-8859-1"),
     "spelling_ASCII": (TEXT.encode(), "ASCII"),
+    "latin1_with_utf8_bom": (b"\xef\xbb\xbf" + lines(rec(2)), "latin1"),
+    "utf16_two_boms": ("\ufeff\ufeff".encode("utf-16-le") + lines(rec(2)).decode().encode("utf-16-le"), "utf16"),
 }
 
 DOC = """paths:
@@ -324,9 +351,37 @@ MLTABLES: dict[str, tuple[str, str | None, str]] = {
                                 "data.jsonl"),
     "mlt_with_bad_whitespace": (doc(), "with_whitespace", "data.jsonl"),
     "mlt_query_source": (doc(top="query_source: x\n"), "five", "data.jsonl"),
+    "mlt_gzip_file": (doc(), "five_gz", "data.jsonl.gz"),
+    "mlt_gzip_named_jsonl": (doc(), "five_gz", "data.jsonl"),
+    "mlt_convert_label_int": (doc(after="  - convert_column_types:\n      - columns: label\n        column_type: int\n"),
+                              "five", "data.jsonl"),
+    "mlt_drop_columns_image_url": (doc(after="  - drop_columns: image_url\n"), "five", "data.jsonl"),
+    "mlt_drop_columns_list": (doc(after="  - drop_columns: [label, extra]\n"), "five", "data.jsonl"),
+    "mlt_keep_columns_with_missing": (doc(after="  - keep_columns: [image_url, label, nothere]\n"), "five",
+                                      "data.jsonl"),
+    "mlt_extract_partition_string": (doc(after="  - extract_columns_from_partition_format: '{x}/data.jsonl'\n"),
+                                     "five", "data.jsonl"),
+    "mlt_take_float": (doc(after="  - take: 2.5\n"), "five", "data.jsonl"),
+    "mlt_take_bool": (doc(after="  - take: true\n"), "five", "data.jsonl"),
+    "mlt_skip_then_take": (doc(after="  - skip: 1\n  - take: 2\n"), "five", "data.jsonl"),
+    "mlt_two_takes": (doc(after="  - take: 4\n  - take: 2\n"), "five", "data.jsonl"),
+    "mlt_file_twice": (doc(paths="  - file: ./{jsonl}\n  - file: ./{jsonl}\n"), "five", "data.jsonl"),
+    "mlt_step_with_two_keys": (doc(after="  - take: 2\n    skip: 1\n"), "five", "data.jsonl"),
+    "mlt_read_options_null": (doc(read="  - read_json_lines:\n"), "with_bad", "data.jsonl"),
+    "mlt_include_path_column_null": (doc(read="  - read_json_lines:\n      include_path_column:\n      invalid_lines: "
+                                              "{invalid_lines}\n"), "five", "data.jsonl"),
+    "mlt_encoding_null": (doc(read="  - read_json_lines:\n      encoding:\n      invalid_lines: {invalid_lines}\n"),
+                          "five", "data.jsonl"),
+    "mlt_invalid_lines_null": (doc(read="  - read_json_lines:\n      invalid_lines:\n"), "with_bad", "data.jsonl"),
+    "mlt_partition_size_string": (doc(read_extra="      partition_size: big\n"), "five", "data.jsonl"),
+    "mlt_path_column_Path": (doc(read="  - read_json_lines:\n      invalid_lines: {invalid_lines}\n      "
+                                      "include_path_column: true\n      path_column: Path\n"), "five", "data.jsonl"),
+    "mlt_take_with_invalid_drop": (doc(after="  - take: 3\n"), "with_bad", "data.jsonl"),
+    "mlt_folder_with_mltable_drop_bad": (doc(paths="  - folder: ./\n"), "with_bad", "data.jsonl"),
 }
 MLT_JSONL = {"five": FIVE, "with_bad": WITH_BAD, "with_blank": lines(b"", rec(2), b"", rec(3)),
-             "five_utf16": FIVE.decode().encode("utf-16"), "with_whitespace": lines(rec(2), b"  ", rec(3))}
+             "five_utf16": FIVE.decode().encode("utf-16"), "with_whitespace": lines(rec(2), b"  ", rec(3)),
+             "five_gz": gzip.compress(FIVE, mtime=0)}
 
 
 def build() -> dict:

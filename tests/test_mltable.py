@@ -132,3 +132,50 @@ def test_several_jsonl_files_are_one_dataset(run_json, tmp_path):
     assert "AML604" in table and "shard_1.jsonl 1-6, shard_2.jsonl 7-17" in table["AML604"]["message"]
     assert "lines 4, 17" in table["AML604"]["message"]
     assert rc == 0
+
+
+def _mltable(tmp_path, transformations="", paths="  - file: ./d.jsonl\n", top="", invalid_lines="error"):
+    (tmp_path / "d.jsonl").write_text(
+        '{"image_url": "AmlDatastore://ds/a.jpg", "label": "cat"}\n'
+        '{"image_url": "AmlDatastore://ds/b.jpg", "label": "dog"}\n')
+    (tmp_path / "MLTable").write_text(
+        top + "paths:\n" + paths + "transformations:\n  - read_json_lines:\n      encoding: utf8\n"
+        f"      invalid_lines: {invalid_lines}\n  - convert_column_types:\n      - columns: image_url\n"
+        "        column_type: stream_info\n" + transformations)
+
+
+def _all(doc):
+    return {(f["path"].rsplit("/", 1)[-1], p["line"], p["code"], p["consequence"]) for f in doc["files"]
+            for p in f["problems"] if p["code"].startswith("AML8")}
+
+
+def test_content_the_engine_rejects_fails_the_job(run_json, tmp_path):
+    _mltable(tmp_path, "  - frobnicate: 1\n  - take: -1\n", top="type: uri_file\n")
+    rc, doc = run_json(tmp_path, "--task", "mc", "--isolated")
+    assert [c for c in _all(doc) if c[2] == "AML813"] and {c[3] for c in _all(doc) if c[2] == "AML813"} == {
+        "fails-job"}
+    assert len([c for c in _all(doc) if c[2] == "AML813"]) == 3
+
+
+def test_dropped_or_converted_columns_alter_every_line(run_json, tmp_path):
+    _mltable(tmp_path, "  - drop_columns: label\n")
+    rc, doc = run_json(tmp_path, "--task", "mc", "--isolated")
+    assert _all(doc) == {("d.jsonl", 1, "AML816", "alters-value"), ("d.jsonl", 2, "AML816", "alters-value")}
+
+
+def test_a_folder_holding_the_mltable_reads_it_as_json_lines(run_json, tmp_path):
+    _mltable(tmp_path, paths="  - folder: ./\n")
+    rc, doc = run_json(tmp_path, "--task", "mc", "--isolated")
+    assert ("MLTable", None, "AML815", "fails-job") in _all(doc)
+    _mltable(tmp_path, paths="  - folder: ./\n", invalid_lines="drop")
+    rc, doc = run_json(tmp_path, "--task", "mc", "--isolated")
+    assert ("MLTable", None, "AML815", "none") in _all(doc)
+
+
+def test_a_gzip_file_is_not_decompressed_by_the_engine(run_json, tmp_path):
+    import gzip
+
+    _mltable(tmp_path, paths="  - file: ./d.jsonl.gz\n")
+    (tmp_path / "d.jsonl.gz").write_bytes(gzip.compress((tmp_path / "d.jsonl").read_bytes()))
+    rc, doc = run_json(tmp_path, "--task", "mc", "--isolated")
+    assert ("MLTable", None, "AML815", "fails-job") in _all(doc)

@@ -40,14 +40,8 @@ HARNESS_MAPPING = {
 # What automl-lint does not model yet, with the reason; the test expects these to disagree (strict xfail), so a
 # fix shows up as an unexpected pass.
 KNOWN_GAPS = {
-    "int_2_53_plus_1_every_line": "a top-level integer beyond 2^53 keeps its digits when every line has the key "
-                                  "(the column stays int64); automl-lint judges each line alone",
-    "big_int_every_line": "as int_2_53_plus_1_every_line",
     "mlt_take_random_sample": "which rows a random sample keeps depends on the engine's generator",
     "mlt_filter": "filter expressions are not evaluated",
-    "mlt_drop_columns_label": "drop_columns/keep_columns are not applied to the rows",
-    "mlt_keep_columns_image_url": "as mlt_drop_columns_label",
-    "mlt_query_source": "the types the engine expects of keys automl-lint does not use are not checked",
 }
 
 

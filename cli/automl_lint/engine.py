@@ -84,6 +84,7 @@ class RecordChecker:
         self.kind = settings.kind
         self.settings = settings
         self.drop = settings.invalid_lines == "drop"
+        self.top_keys: Counter = Counter()  # rows holding each top-level key the schema does not know
         self.rcnn = settings.uses_rcnn(task) if task else False
         self.segmentation = task == "instance-segmentation"
         self.validator = schema.validator(task, settings.kind) if task else None
@@ -134,7 +135,7 @@ class RecordChecker:
             if valid and plain_record(value, self.family) and (
                     self.fast(value, raw, state) or self._learn_classes(value) and self.fast(value, raw, state)):
                 return
-        if self.kind == "training" and engine_reading(value, raw, out, self.drop):
+        if self.kind == "training" and engine_reading(value, raw, out, self.drop, self.top_keys):
             return  # nested beyond the engine's limit: the job fails, nothing more to say
         if self.kind == "predictions":
             if task and not self.validator.is_valid(value):
@@ -197,7 +198,7 @@ class RecordChecker:
 
 
 def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecker, settings: Settings,
-                 at_file_start: bool = True, window: tuple | None = None) -> tuple:
+                 at_file_start: bool = True, window: tuple | None = None, changed: dict | None = None) -> tuple:
     """Check a run of lines; returns problems (numbered from 1), dataset state, lines and records.
 
     A finding is ``(rule, pointer, message)``, or ``(rule, pointer, message, consequence)`` when this
@@ -267,6 +268,8 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             elif value is not None:
                 rows += 1
                 state.line = line
+                if changed:
+                    out.extend(_changed_columns(value, changed))
                 try:
                     check(value, raw, state, out)
                 except (RecursionError, ValueError):
@@ -296,6 +299,27 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             out.clear()
             columns.clear()
     return problems, state, line, records, omitted, rows, ignored
+
+
+def _changed_columns(value: dict, columns: dict) -> list:
+    from automl_lint.rules import mltable as mltable_rules
+
+    out = [(mltable_rules.COLUMN_CHANGED, f"/{key}", message) for key, message in columns.items()
+           if key is not None and key in value]
+    if None in columns:
+        kept, message = columns[None]
+        out.extend((mltable_rules.COLUMN_CHANGED, f"/{key}", message.format(key=key)) for key in value
+                   if key not in kept and key not in columns)
+    return out
+
+
+def _full_columns(problems: list[Problem], top_keys: Counter, rows: int) -> list[Problem]:
+    """Drop the 'column with gaps' integer findings of keys that every row holds (the column stays int64)."""
+    full = {f"/{k}" for k, n in top_keys.items() if n == rows}
+    if not full:
+        return problems
+    return [p for p in problems if not (p.code == syntax.INTEGER_OVERFLOW.code and p.pointer in full
+                                        and "lacks" in p.message)]
 
 
 def _left_out(index: int, first: int, stop: int | None) -> tuple:
@@ -335,7 +359,7 @@ def _chunk_worker(args):
         lines = iter_lines(fh, start, end, settings.max_line_bytes)
         problems, state, nlines, records, omitted, rows, ignored = _check_lines(path, lines, checker, settings,
                                                                                 at_file_start=start == 0)
-        return problems, state, nlines, records, omitted, rows, checker.image_refs, ignored
+        return problems, state, nlines, records, omitted, rows, checker.image_refs, ignored, checker.top_keys
 
 
 def _boundaries(path: str, size: int, parts: int) -> list[tuple[int, int]]:
@@ -425,7 +449,7 @@ def _wrong_task(result: FileResult, shapes: Counter, settings: Settings) -> None
                        rule.consequence, message), settings.enabled)
 
 
-def _decoded(lines: Iterable, stream, settings: Settings) -> Iterable:
+def _decoded(lines: Iterable, settings: Settings) -> Iterable:
     """The lines as UTF-8, decoded the way the engine decodes the declared encoding."""
     kind = encoding.family(settings.encoding)
     if kind == encoding.LATIN:
@@ -433,10 +457,12 @@ def _decoded(lines: Iterable, stream, settings: Settings) -> Iterable:
     return lines
 
 
-def lint_file(path: str, settings: Settings, role: str = "training", window: tuple | None = None) -> FileResult:
+def lint_file(path: str, settings: Settings, role: str = "training", window: tuple | None = None,
+              columns: dict | None = None) -> FileResult:
     """Lint one JSONL file (or ``-``); raises SourceError when it cannot be read at all.
 
     ``window``: the rows an MLTable's take/skip keeps, ``(first, stop)`` (0-based, stop None: to the end).
+    ``columns``: the record keys an MLTable's transformations remove or convert, with what it does to them.
     """
     display = "<stdin>" if path == "-" else path
     stream = open_source(path)
@@ -482,7 +508,7 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
         # Workers are forked so that they share the parent's str hash seed (URL hashes must agree); where
         # fork does not exist (Windows) the file is checked in one process.
         executor = distributed.current()
-        utf8 = window is None and encoding.family(settings.encoding) == encoding.UTF8
+        utf8 = window is None and not columns and encoding.family(settings.encoding) == encoding.UTF8
         if executor is not None and size and not path.endswith(".gz") and utf8:  # --dask: byte ranges as tasks
             stream.close()
             executor.lint_ranges(path, size, task, settings, result)
@@ -497,10 +523,11 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
             lines = itertools.chain(head, head_iter)
             try:
                 problems, state, result.lines, records, omitted, result.rows, result.ignored = _check_lines(
-                    display, _decoded(lines, stream, settings), checker, settings, window=window)
+                    display, _decoded(lines, settings), checker, settings, not utf16, window, changed=columns)
                 result.omitted = omitted if omitted.lines else None
             except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt .gz data
                 raise SourceError(f"{display}: cannot read ({exc})") from None
+            problems = _full_columns(problems, checker.top_keys, result.rows)
             result.problems, result.state, result.records = problems, state, records
             result.image_refs = checker.image_refs
     finally:
@@ -614,7 +641,9 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
     cap = settings.max_problems
     enabled = settings.enabled
     result.rows = 0
-    for chunk_problems, chunk_state, nlines, records, chunk_omitted, rows, refs, chunk_ignored in parts:
+    top_keys: Counter = Counter()
+    for chunk_problems, chunk_state, nlines, records, chunk_omitted, rows, refs, chunk_ignored, chunk_keys in parts:
+        top_keys.update(chunk_keys)
         result.rows += rows
         if offset:
             for p in itertools.chain(chunk_problems, chunk_ignored):
@@ -643,7 +672,7 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
         result.records += records
         offset += nlines
     result.lines = offset
-    result.problems, result.state, result.ignored = problems, state, ignored
+    result.problems, result.state, result.ignored = _full_columns(problems, top_keys, result.rows), state, ignored
     result.omitted = omitted if omitted.lines else None
 
 

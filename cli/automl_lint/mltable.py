@@ -33,6 +33,9 @@ class MLTable:
     # take/skip after read_json_lines: the rows kept, (first, stop) 0-based; None: every row.
     window: tuple | None = None
     other_files: list[str] = field(default_factory=list)  # what a folder entry reads besides the JSONL
+    # Record keys the transformations remove or convert -> what happens to them; None -> (kept keys, message)
+    # for a keep_columns.
+    columns: dict = field(default_factory=dict)
     findings: list = field(default_factory=list)  # (rule, line, pointer, message[, consequence])
 
     def problems(self, settings) -> list[Problem]:
@@ -83,8 +86,22 @@ def load(path: str) -> MLTable:
     _check_paths(doc, node, folder, table)
     _check_transformations(doc, node, table)
     _check_other_files(table)
+    _check_compressed(table)
     _check_bom(table)
     return table
+
+
+def _check_compressed(table: MLTable) -> None:
+    for path in table.jsonl:
+        try:
+            with open(path, "rb") as fh:
+                gzipped = fh.read(2) == b"\x1f\x8b"
+        except OSError:
+            continue
+        if gzipped:
+            table.findings.append((R.READS_OTHER_FILES, None, "/paths", f"{os.path.basename(path)} is gzip-compressed: "
+                                   "the engine does not decompress it and fails the whole read (EncodingError), even "
+                                   "with invalid_lines: drop"))
 
 
 def _other_files(folder: str, data: list[str]) -> list[str]:
@@ -165,6 +182,9 @@ def _check_top_level(doc: dict, node, add) -> None:
         if key not in TOP_LEVEL and key != "path":
             add((R.UNKNOWN_KEY, _line(node, key), f"/{key}", f"unknown top-level key {key!r} in the MLTable"
                  + _did_you_mean(key, TOP_LEVEL)))
+    if "query_source" in doc and not isinstance(doc["query_source"], dict):
+        add((R.REJECTED, _line(node, "query_source"), "/query_source", "'query_source' must be a mapping: the engine "
+             "rejects the MLTable; the job fails"))
     if "type" in doc and doc["type"] != "mltable":
         add((R.REJECTED, _line(node, "type"), "/type", f"'type: {doc['type']}': the engine rejects the MLTable "
              "(\"type\" must be \"mltable\" if included); the job fails"))
@@ -252,6 +272,28 @@ def _check_transformations(doc: dict, node, table: MLTable) -> None:
                 converted_early = True
             else:
                 stream = stream or _converts_image_url(value)
+                for key, kind in _other_conversions(value):
+                    table.columns[key] = (f"the MLTable's 'convert_column_types' turns '{key}' into {kind}: AutoML "
+                                          "reads the converted value (an error value where it does not convert)")
+        elif name in ("drop_columns", "keep_columns") and read is not None:
+            names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            names = [n for n in names if isinstance(n, str)]
+            if name == "drop_columns":
+                gone = set(names)
+                for key in names:
+                    table.columns[key] = (f"the MLTable's 'drop_columns' removes '{key}': AutoML reads no value "
+                                          "there (null)")
+            else:
+                gone = {k for k in ("image_url", "label", "image_details") if k not in names}
+                kept = set(names) if None not in table.columns else table.columns[None][0] & set(names)
+                table.columns[None] = (kept, "the MLTable's 'keep_columns' removes '{key}': AutoML reads no value "
+                                             "there (null)")
+            if "image_url" in gone:
+                add((R.IMAGE_URL_NOT_STREAM, line, pointer, f"'{name}' removes the 'image_url' column; the job fails: "
+                     "\"Image URL column 'image_url' is not present in the dataset\""))
+        elif name == "extract_columns_from_partition_format" and not isinstance(value, dict):
+            add((R.REJECTED, line, pointer, f"'{name}' takes a mapping (column: format): the engine rejects the "
+                 "MLTable; the job fails"))
         elif name in ("take", "skip"):
             if type(value) is not int or value < 0:
                 add((R.REJECTED, line, pointer, f"'{name}: {value!r}' must be a non-negative integer: the engine "
@@ -315,10 +357,29 @@ def _check_read_json_lines(options, node, i: int, table: MLTable) -> None:
     elif invalid != "error":
         add((R.READ_OPTION_INVALID, where("invalid_lines"), f"{base}/invalid_lines",
              f"invalid_lines {invalid!r} must be 'error' or 'drop' (in lower case); the MLTable is rejected"))
+    size = options.get("partition_size")
+    if "partition_size" in options and (type(size) is not int or size < 0):
+        add((R.READ_OPTION_INVALID, where("partition_size"), f"{base}/partition_size", f"partition_size {size!r} "
+             "must be a number of bytes; the MLTable is rejected"))
     include = options.get("include_path_column", False)
     if type(include) is not bool:
         add((R.READ_OPTION_INVALID, where("include_path_column"), f"{base}/include_path_column",
              f"include_path_column {include!r} must be true or false"))
+
+
+def _other_conversions(value) -> list[tuple[str, str]]:
+    """(column, type) of the conversions of columns other than image_url to stream_info."""
+    out = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict):
+            continue
+        columns = item.get("columns")
+        columns = [columns] if isinstance(columns, str) else columns if isinstance(columns, list) else []
+        kind = item.get("column_type")
+        stream = kind == "stream_info" or (isinstance(kind, dict) and "stream_info" in kind)
+        out.extend((c, repr(kind) if not isinstance(kind, str) else kind) for c in columns
+                   if isinstance(c, str) and not (c == "image_url" and stream))
+    return out
 
 
 def _converts_image_url(value) -> bool:
@@ -349,7 +410,7 @@ def _check_bom(table: MLTable) -> None:
             continue
         if head == b"\xef\xbb\xbf":
             table.findings.append((R.ENCODING_BOM, None, "", f"{os.path.basename(path)} starts with a UTF-8 BOM "
-                                   "but the MLTable says 'encoding: utf8' (use 'utf8bom')"))
+                                   "but the MLTable says 'encoding: utf8' (use 'utf-8 bom')"))
 
 
 def shared_jsonl(training: list[str], validation: list[str]) -> list[str]:
@@ -378,7 +439,8 @@ def lint(path: str, settings, role: str = "training", training: list | None = No
     settings = dataclasses.replace(settings, invalid_lines=table.invalid_lines, encoding=table.encoding)
     settings.has_validation = has_validation
     if len(table.jsonl) <= 1:
-        return [own] + [lint_file(p, settings, role=role, window=table.window) for p in table.jsonl]
+        return [own] + [lint_file(p, settings, role=role, window=table.window, columns=table.columns)
+                        for p in table.jsonl]
     # AutoML reads every file of the MLTable as one dataset: the dataset rules judge them together.
     part = dataclasses.replace(settings, dataset_checks=False)
     part.has_validation = getattr(settings, "has_validation", False)

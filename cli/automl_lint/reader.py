@@ -378,17 +378,23 @@ def _small(n) -> bool:
     return type(n) is not int or -EXACT_FLOAT <= n <= EXACT_FLOAT
 
 
-def engine_reading(value: dict, raw: bytes, out: list, drop: bool) -> bool:
-    """Findings on what the engine does to a record beyond parsing it; True if it cannot be checked further."""
+def engine_reading(value: dict, raw: bytes, out: list, drop: bool, top_keys=None) -> bool:
+    """Findings on what the engine does to a record beyond parsing it; True if it cannot be checked further.
+
+    ``top_keys``: a Counter of the rows holding each top-level key the schema does not know (whether a column has
+    gaps decides one integer change).
+    """
+    if top_keys is not None:
+        top_keys.update(value.keys() - _TOP_KEYS)
     if raw.count(b"[") + raw.count(b"{") > ARROW_DEPTH:
         depth = nesting_depth(value)
         if depth > ARROW_DEPTH:
             out.append(too_deep(depth, drop))
             return True
     for match in _LONG_INT.finditer(raw):
-        message = _changed_integer(int(match.group()), value, match)
-        if message:
-            out.append((syntax.INTEGER_OVERFLOW, "", message))
+        found = _changed_integer(int(match.group()), value, match)
+        if found:
+            out.append((syntax.INTEGER_OVERFLOW, *found))
     return False
 
 
@@ -396,19 +402,19 @@ def engine_reading(value: dict, raw: bytes, out: list, drop: bool) -> bool:
 _LONG_INT = re.compile(rb"(?<![\d.eE+\-\"])-?\d{16,}(?![\d.eE])")
 
 
-def _changed_integer(n: int, value: dict, match) -> str | None:
+def _changed_integer(n: int, value: dict, match) -> tuple[str, str] | None:
     written = match.group().decode()
     if I64_MAX < n <= U64_MAX:
-        return (f"the integer {written} is beyond the signed 64-bit range: the engine wraps it around and "
-                f"reads {n - (1 << 64)}")
+        return "", (f"the integer {written} is beyond the signed 64-bit range: the engine wraps it around and "
+                    f"reads {n - (1 << 64)}")
     if n > U64_MAX or n < -I64_MAX - 1:
         as_float = float(n) if len(written) < 400 else float("inf")
         if as_float == n:
             return None
-        return f"the integer {written} is beyond 64 bits: the engine reads the float {as_float:.16g}"
+        return "", f"the integer {written} is beyond 64 bits: the engine reads the float {as_float:.16g}"
     if abs(n) > EXACT_FLOAT and float(n) != n:
         for key, top in value.items():
             if type(top) is int and top == n:
-                return (f"the integer {written} at /{key} has more digits than a float holds: when a line lacks "
-                        f"'{key}', the engine's table stores the column as floats and reads {float(n)!r}")
+                return f"/{key}", (f"the integer {written} has more digits than a float holds: when a line lacks "
+                                   f"'{key}', the engine's table stores the column as floats and reads {float(n)!r}")
     return None

@@ -72,19 +72,24 @@ IMAGE_URL_NOT_STREAM = rule(
 READ_OPTION_INVALID = rule(
     "AML807", "mltable-read-option-invalid", "error", "fails-job",
     "A `read_json_lines` option has a value the MLTable reader does not accept.",
-    what="Reports an unknown `encoding`, an `invalid_lines` other than `error`/`drop`, a non-boolean "
-    "`include_path_column`, or an unknown option of `read_json_lines`.",
-    why="The MLTable is rejected when the job loads it.",
-    example="`encoding: utf-8` (MLTable spells it `utf8`)",
-    fix="Use one of utf8, iso88591, latin1, ascii, utf16, utf32, utf8bom, windows1252; `invalid_lines: error`.",
+    what="Reports an `encoding` the engine does not accept (its spellings, in any case: utf8, utf-8, utf-8 bom, "
+    "ascii, utf16, utf-16, latin1, latin-1, iso88591, iso-8859-1, windows1252, windows-1252; not utf32, utf8bom, "
+    "cp1252, utf16le), an `invalid_lines` other than `error`/`drop` (lower case), a non-boolean "
+    "`include_path_column`, a `partition_size` that is not a number, a `path_column` other than `Path` (the engine "
+    "then looks for a column it did not make), or an unknown option of `read_json_lines`. Also the `--encoding` "
+    "given for a bare JSONL file.",
+    why="The job fails when it loads the MLTable (or its first row, for `path_column`).",
+    example="`encoding: utf8bom` (the engine spells it `utf-8 bom`)",
+    fix="Use one of the engine's spellings; `invalid_lines: error`.",
     family=F,
 )
 INVALID_LINES_DROP = rule(
     "AML808", "mltable-invalid-lines-drop", "warning", "drops-image",
     "`invalid_lines: drop` silently discards lines that are not valid JSON.",
     what="Reports `read_json_lines` with `invalid_lines: drop`.",
-    why="Every malformed line is dropped without an error: images disappear from training unnoticed "
-    "(duplicate keys still fail the job).",
+    why="Every invalid line (not JSON, not an object, whitespace only, nested 128 levels deep) is skipped without "
+    "an error: images disappear from training unnoticed. Invalid UTF-8, duplicate keys and nesting beyond 60 "
+    "levels still fail the job.",
     example="`invalid_lines: drop`",
     fix="Use `invalid_lines: error` and fix the lines automl-lint reports.",
     family=F,
@@ -93,8 +98,8 @@ UNKNOWN_KEY = rule(
     "AML809", "mltable-unknown-key", "warning", "none",
     "An MLTable key or transformation automl-lint does not know.",
     what="Reports top-level keys other than `type`, `$schema`, `paths`, `transformations`, `metadata`, "
-    "`traits` and transformations AutoML for Images does not use.",
-    why="A misspelt key is ignored or rejected; either way the MLTable does not do what was intended.",
+    "`traits`, `query_source` (unknown transformations are AML813: the engine rejects them).",
+    why="The engine ignores an unknown top-level key: a misspelt key does not do what was intended.",
     example="`transformation:` (singular)",
     fix="Check the spelling against the MLTable reference.",
     family=F,
@@ -112,10 +117,10 @@ ENCODING_BOM = rule(
     "AML811", "mltable-encoding-bom", "warning", "none",
     "The JSONL starts with a byte-order mark while the MLTable says `encoding: utf8`.",
     what="Reports a referenced JSONL starting with a UTF-8 BOM when the MLTable declares `utf8`.",
-    why="The reader accepts it today, but `utf8bom` states the file's real encoding; other readers of the "
+    why="The engine skips the BOM, but `utf-8 bom` states the file's real encoding; other readers of the "
     "same MLTable may see the BOM as part of the first key.",
     example="`encoding: utf8` for a file written by Notepad or PowerShell",
-    fix="Set `encoding: utf8bom` or save the JSONL without a BOM.",
+    fix="Set `encoding: utf-8 bom` (the engine rejects `utf8bom`) or save the JSONL without a BOM.",
     family=F,
 )
 SAME_DATA_AS_TRAINING = rule(
@@ -161,5 +166,17 @@ READS_OTHER_FILES = rule(
     "read either way.",
     example="`paths:\\n  - folder: ./` in an MLTable next to its JSONL",
     fix="Name the JSONL with `- file: ./train.jsonl`, or keep the data in a folder of its own.",
+    family=F,
+)
+COLUMN_CHANGED = rule(
+    "AML816", "mltable-column-changed", "warning", "alters-value",
+    "The MLTable's `drop_columns`, `keep_columns` or `convert_column_types` changes a value of this line.",
+    what="Reports, on each line, a key whose column an MLTable transformation after `read_json_lines` removes "
+    "(`drop_columns`, or not named by `keep_columns`) or converts to another type (`convert_column_types` other "
+    "than `image_url` to `stream_info`).",
+    why="AutoML reads the table, not the line: a removed `label` is null for every image, a converted one is the "
+    "converted value or an error value.",
+    example="`- drop_columns: label` or `- convert_column_types: [{columns: label, column_type: int}]`",
+    fix="Remove the transformation; AutoML for Images needs the columns as the JSONL writes them.",
     family=F,
 )
