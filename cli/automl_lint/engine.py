@@ -226,7 +226,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
         columns[len(out)] = col
         out.append((rule, pointer, message) if consequence is None else (rule, pointer, message, consequence))
 
-    drop = settings.invalid_lines == "drop"
+    drop = settings.invalid_lines == "drop" if settings.kind == "training" else None
     rows = 0  # lines that become a row of the engine's table
     # An MLTable's take/skip: the rows kept, counted in records (error) or in valid records (drop), 0-based.
     first, stop = window or (0, None)
@@ -587,7 +587,8 @@ def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
     try:
         value = orjson.loads(data.lstrip(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError:
-        value = parse_line(data, lambda rule, pointer, message, col=None: out.append((rule, pointer, message)), True)
+        value = parse_line(data, lambda rule, pointer, message, col=None, consequence=None:
+                           out.append((rule, pointer, message)), True, None)
     records = value if type(value) is list else ([value] if type(value) is dict else [])
     if result.task is None:
         shapes = Counter(s for s in (tasks.shape_of(r, "predictions") for r in records if type(r) is dict) if s)

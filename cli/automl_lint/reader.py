@@ -81,14 +81,19 @@ def iter_lines(stream: BinaryIO, start: int = 0, end: int | None = None,
             yield raw
 
 
-def invalid_line_outcome(drop: bool) -> tuple[Consequence | None, str]:
-    """What an invalid line does under the reader setting: the occurrence's consequence and the words for it."""
+def invalid_line_outcome(drop: bool | None) -> tuple[Consequence | None, str]:
+    """What an invalid line does under the reader setting: the occurrence's consequence and the words for it.
+
+    ``drop`` None: not read by the MLTable engine (a predictions file).
+    """
+    if drop is None:
+        return None, ""
     if drop:
         return Consequence.DROPS_IMAGE, "; with invalid_lines: drop the engine skips the line (the image is lost)"
     return None, "; with invalid_lines: error the job fails"
 
 
-def parse_line(raw: bytes, report, bom_allowed: bool = False, drop: bool = False) -> dict | None:
+def parse_line(raw: bytes, report, bom_allowed: bool = False, drop: bool | None = False) -> dict | None:
     """Parse one line as the MLTable engine reads it; report findings through ``report``.
 
     ``report(rule, pointer, message, column, consequence=None)``; the consequence is given when this occurrence's
