@@ -378,10 +378,27 @@ MLTABLES: dict[str, tuple[str, str | None, str]] = {
                                       "include_path_column: true\n      path_column: Path\n"), "five", "data.jsonl"),
     "mlt_take_with_invalid_drop": (doc(after="  - take: 3\n"), "with_bad", "data.jsonl"),
     "mlt_folder_with_mltable_drop_bad": (doc(paths="  - folder: ./\n"), "with_bad", "data.jsonl"),
+    "mlt_take_2_whitespace_line": (doc(after="  - take: 2\n"), "ws_second", "data.jsonl"),
+    "mlt_take_2_empty_line": (doc(after="  - take: 2\n"), "empty_second", "data.jsonl"),
+    "mlt_take_2_invalid_utf8_after": (doc(after="  - take: 2\n"), "utf8_fourth", "data.jsonl"),
+    "mlt_take_2_duplicate_key_after": (doc(after="  - take: 2\n"), "dup_fourth", "data.jsonl"),
+    "mlt_take_2_deep_after": (doc(after="  - take: 2\n"), "deep_fourth", "data.jsonl"),
+    "mlt_take_2_glued_first": (doc(after="  - take: 2\n"), "glued_second", "data.jsonl"),
+    "mlt_skip_1_invalid_utf8": (doc(after="  - skip: 1\n"), "utf8_first", "data.jsonl"),
+    "mlt_skip_1_duplicate_key": (doc(after="  - skip: 1\n"), "dup_first", "data.jsonl"),
+    "mlt_skip_1_deep": (doc(after="  - skip: 1\n"), "deep_first", "data.jsonl"),
+    "mlt_skip_1_not_an_object": (doc(after="  - skip: 1\n"), "array_first", "data.jsonl"),
+    "mlt_take_huge": (doc(after="  - take: 100000\n"), "five", "data.jsonl"),
 }
 MLT_JSONL = {"five": FIVE, "with_bad": WITH_BAD, "with_blank": lines(b"", rec(2), b"", rec(3)),
              "five_utf16": FIVE.decode().encode("utf-16"), "with_whitespace": lines(rec(2), b"  ", rec(3)),
-             "five_gz": gzip.compress(FIVE, mtime=0)}
+             "five_gz": gzip.compress(FIVE, mtime=0), "ws_second": lines(b"  ", rec(2), rec(3)),
+             "empty_second": lines(b"", rec(2), rec(3)), "utf8_fourth": lines(rec(2), rec(3), rec(4)[:-2] + b'\xe9"}'),
+             "dup_fourth": lines(rec(2), rec(3), b'{"image_url": "AmlDatastore://ds/x.jpg", "label": "a", "label": "b"}'),
+             "deep_fourth": lines(rec(2), rec(3), nest(70)), "glued_second": lines(rec(2) + rec(3), rec(4)),
+             "utf8_first": b'{"image_url": "AmlDatastore://ds/caf\xe9.jpg", "label": "x"}\n' + lines(rec(2)),
+             "dup_first": b'{"image_url": "AmlDatastore://ds/x.jpg", "label": "a", "label": "b"}\n' + lines(rec(2)),
+             "deep_first": nest(70) + b"\n" + lines(rec(2)), "array_first": b"[1]\n" + lines(rec(2))}
 
 
 def build() -> dict:

@@ -227,6 +227,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
         out.append((rule, pointer, message) if consequence is None else (rule, pointer, message, consequence))
 
     drop = settings.invalid_lines == "drop" if settings.kind == "training" else None
+    utf8 = encoding.family(settings.encoding) in (encoding.UTF8, None)
     rows = 0  # lines that become a row of the engine's table
     # An MLTable's take/skip: the rows kept, counted in records (error) or in valid records (drop), 0-based.
     first, stop = window or (0, None)
@@ -244,6 +245,12 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                 out.append((syntax.BOM, "", "the file starts with a UTF-8 byte order mark"))
             out.append((syntax.BLANK_LINE, "", "empty line: the engine skips it (no image is lost)"))
         elif stop is not None and index >= stop:
+            # Never parsed, but decoded: a byte that is not UTF-8 still fails the whole read.
+            if utf8 and not raw.isascii():
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    parse_line(raw, report, False, drop)
             out.append(_left_out(index, first, stop))
         else:
             records += 1
@@ -261,8 +268,16 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             if value is not None or not drop:
                 index += 1
             if index <= first and (value is not None or not drop):
+                # Skipped after parsing: only what fails the parse itself (a duplicate key) still counts.
+                kept = [f for f in out if f[0] is syntax.DUPLICATE_KEY or f[0] is syntax.INVALID_UTF8]
                 out.clear()
                 columns.clear()
+                out.extend(kept)
+                dups = find_duplicate_keys(raw) if value is not None else []
+                if dups:
+                    out.append((syntax.DUPLICATE_KEY, "", f"key {', '.join(map(repr, dups))} appears twice in one "
+                                "object: the engine fails the job (FieldNameConflict) even though 'skip' leaves the "
+                                "row out"))
                 out.append(_left_out(index - 1, first, stop))
                 value = None
             elif value is not None:
