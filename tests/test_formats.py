@@ -75,7 +75,7 @@ def test_github_annotations_respect_the_per_step_limits_on_thousands_of_findings
     assert inverted and "1000 finding(s)" in inverted[0]
     assert all(re.match(r"::\w+ file=train\.jsonl(,line=\d+)?(,col=\d+)?,title=[^:]+::.+", c) for c in commands)
     text = summary.read_text()
-    assert "| `train.jsonl` | object-detection |" in text and "AML408 `box-inverted`" in text and "| 1000 |" in text
+    assert "| train.jsonl | object-detection |" in text and "AML408 `box-inverted`" in text and "| 1000 |" in text
 
 
 def test_github_annotations_are_individual_when_few(workdir, capsys):

@@ -9,7 +9,6 @@ line instead. SARIF and GitLab fingerprints are built from the same key.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import orjson
 
 from automl_lint.engine import FileResult
 from automl_lint.problem import Problem
-from automl_lint.reader import SourceError, iter_lines, open_source
+from automl_lint.reader import SourceError
 from automl_lint.rules import tool
 from automl_lint.settings import Settings
 
@@ -35,7 +34,7 @@ class FindingKey:
 
     def fingerprint(self) -> str:
         text = "\x1f".join((self.path, self.code, self.record, self.pointer, str(self.occurrence)))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     def to_dict(self) -> dict:
         return {"path": self.path, "code": self.code, "record": self.record, "pointer": self.pointer,
@@ -69,43 +68,25 @@ def relative_path(path: str, root: str) -> str:
 def finding_keys(result: FileResult, root: str) -> list[FindingKey]:
     """One key per problem of ``result``, in the same order."""
     path = relative_path(result.path, root)
-    unnamed = {p.line for p in result.problems if p.line is not None and not p.image_url}
-    hashes = _line_hashes(result.path, unnamed) if unnamed else {}
     seen: Counter = Counter()
     keys = []
     for p in result.problems:
-        record = _record_identity(p, hashes)
+        record = _record_identity(p)
         base = (path, p.code, record, p.pointer)
         keys.append(FindingKey(*base, seen[base]))
         seen[base] += 1
     return keys
 
 
-def _record_identity(p: Problem, hashes: dict[int, str]) -> str:
+def _record_identity(p: Problem) -> str:
     if p.line is None:
         return ""
     if p.image_url:
         return p.image_url
-    if p.line in hashes:
-        return "line:" + hashes[p.line]
-    # The source cannot be read again (standard input): fall back on the message.
-    return "message:" + hashlib.sha256(p.message.encode()).hexdigest()[:16]
-
-
-def _line_hashes(path: str, wanted: set[int]) -> dict[int, str]:
-    if path in ("-", "<stdin>"):
-        return {}
-    last = max(wanted)
-    found: dict[int, str] = {}
-    try:
-        stream = open_source(path)
-    except SourceError:
-        return {}
-    with stream:
-        for n, raw in enumerate(itertools.islice(iter_lines(stream), last), start=1):
-            if n in wanted:
-                found[n] = hashlib.sha256((raw or b"").strip()).hexdigest()[:16]
-    return found
+    if p.line_hash:
+        return "line:" + p.line_hash
+    # A finding made without its line at hand: fall back on the message.
+    return "message:" + hashlib.sha256(p.message.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 # --- The baseline file ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from automl_lint import __version__, api, tasks
+from automl_lint.escape import plain
 from automl_lint.images.locate import parse_mapping
 from automl_lint.problem import Severity
 from automl_lint.reader import SourceError
@@ -202,7 +203,7 @@ def lint(
         report = api.run(paths, settings, validation=validation, baseline=baseline_path,
                          write_baseline=write_baseline, progress=None)  # a bar only when a person watches a terminal
     for note in report.notes:
-        sys.stderr.write(f"automl-lint: {note}\n")
+        sys.stderr.write(f"automl-lint: {plain(note)}\n")
 
     fmt = output_format.value if output_format else ("table" if _is_terminal(output_file) else "concise")
     from automl_lint import reporters
@@ -334,7 +335,7 @@ def _help() -> int:
 
 
 def _fail(message: str) -> int:
-    message = " ".join(message.split())
+    message = plain(" ".join(message.split()))
     if sys.stderr is not None:  # None when started with stderr closed
         sys.stderr.write(f"automl-lint: error: {message}\n")
     return 2

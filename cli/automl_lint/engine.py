@@ -7,6 +7,7 @@ problems and dataset state are merged in file order, so the result is identical 
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -302,6 +303,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             url = value.get("image_url") if value is not None else None
             if type(url) is not str:
                 url = None
+            line_hash = None if url else hash_line(raw)
             for i, finding in enumerate(out):
                 rule = finding[0]
                 consequence = finding[3] if len(finding) > 3 else rule.consequence
@@ -310,7 +312,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
                     column = value_column(raw, finding[1])
                 (problems if rule.code in enabled else ignored).append(
                     Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code], consequence,
-                            finding[2], column, url))
+                            finding[2], column, url, line_hash))
             out.clear()
             columns.clear()
     return problems, state, line, records, omitted, rows, ignored
@@ -344,6 +346,11 @@ def _left_out(index: int, first: int, stop: int | None) -> tuple:
         return (mltable_rules.LINE_LEFT_OUT, "", f"row {index + 1}: the MLTable's 'skip: {first}' leaves it out")
     return (mltable_rules.LINE_LEFT_OUT, "", f"the MLTable's 'take' keeps the first {stop - first} row(s) only: "
             "this line is never read")
+
+
+def hash_line(raw: bytes | None) -> str:
+    """What identifies a record without an image_url in baselines and fingerprints (its stripped bytes)."""
+    return hashlib.sha256((raw or b"").strip()).hexdigest()[:16]
 
 
 # Validators (jsonschema_rs stops at ~255 levels) and repr() recurse; real records are 5 levels deep.
@@ -621,9 +628,11 @@ def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
                 _too_deep(record, found)
         out.extend((rule, prefix + pointer, message) for rule, pointer, message in found)
     result.records = len(records) or (1 if data.strip() else 0)
+    first_line = hash_line(data.split(b"\n", 1)[0])
     for rule, pointer, message in out:
         result.add(Problem(result.path, 1, pointer, rule.code, rule.name, settings.severities[rule.code],
-                           rule.consequence, message), settings.enabled)
+                           rule.consequence, message, line_hash=first_line),
+                   settings.enabled)
 
 
 def _regular_size(path: str) -> int:

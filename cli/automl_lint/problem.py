@@ -57,6 +57,8 @@ class Problem:
     column: int | None = None
     # What identifies the finding independently of its line number (for baselines and fingerprints).
     image_url: str | None = None
+    # Without an image_url: a hash of the raw line, taken while it was read (inputs are never read twice).
+    line_hash: str | None = None
 
     def text(self) -> str:
         """The one readable shape of a finding: ``/pointer: message [consequence]``.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from automl_lint.engine import FileResult
+from automl_lint.escape import azure_data, azure_property
 from automl_lint.verdict import total_summary, verdict_sentence
 
 
@@ -16,7 +17,7 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
     for r in results:
         for p in r.problems:
             kind = "error" if p.severity.value == "error" else "warning"
-            props = [f"type={kind}", f"sourcepath={_property(r.path)}"]
+            props = [f"type={kind}", f"sourcepath={azure_property(r.path)}"]
             if p.line is not None:
                 props.append(f"linenumber={p.line}")
                 if p.column:
@@ -24,18 +25,10 @@ def report(results: list[FileResult], out: TextIO, options: dict) -> None:
             props.append(f"code={p.code}")
             prefix = "info: " if p.severity.value == "info" else ""
             message = f"{prefix}{p.code} {p.name}: {p.text()}"
-            out.write(f"##vso[task.logissue {';'.join(props)};]{_data(message)}\n")
+            out.write(f"##vso[task.logissue {';'.join(props)};]{azure_data(message)}\n")
     if not options.get("quiet"):
         total = total_summary(results)
         out.write(f"automl-lint: {total['problems']} problem(s) ({total['errors']} error(s), {total['warnings']} "
                   f"warning(s), {total['infos']} info) in {total['records']} record(s). "
                   f"{verdict_sentence(total['automl'])}\n")
 
-
-def _data(text: str) -> str:
-    # Azure's escaping: %AZP25 for '%', then CR/LF; a newline would end the command.
-    return text.replace("%", "%AZP25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _property(text: str) -> str:
-    return _data(text).replace(";", "%3B").replace("]", "%5D")

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from automl_lint.baseline import relative_path, repository_root
 from automl_lint.engine import FileResult
+from automl_lint.escape import github_data, github_property, markdown_cell
 from automl_lint.problem import Problem
 from automl_lint.verdict import file_summary, total_summary, verdict_sentence
 
@@ -83,21 +84,13 @@ def _text(p: Problem) -> str:
 
 
 def _command(command: str, path: str, line: int | None, column: int | None, title: str, message: str) -> str:
-    props = [f"file={_property(path)}"]
+    props = [f"file={github_property(path)}"]
     if line is not None:
         props.append(f"line={line}")
         if column:
             props.append(f"col={column}")
-    props.append(f"title={_property(title)}")
-    return f"::{command} {','.join(props)}::{_data(message)}"
-
-
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+    props.append(f"title={github_property(title)}")
+    return f"::{command} {','.join(props)}::{github_data(message)}"
 
 
 def step_summary(results: list[FileResult], root: str) -> str:
@@ -111,7 +104,7 @@ def step_summary(results: list[FileResult], root: str) -> str:
     for r in results:
         s = file_summary(r)
         a = s["automl"]
-        out.append(f"| `{_cell(relative_path(r.path, root))}` | {r.task or 'unknown'} | {s['records']} | "
+        out.append(f"| {markdown_cell(relative_path(r.path, root))} | {r.task or 'unknown'} | {s['records']} | "
                    f"{s['errors']} | {s['warnings']} | {s['infos']} | {'**yes**' if a['fails_job'] else 'no'} | "
                    f"{a['images_dropped']} | {a['annotations_dropped']} | {a['values_altered']} |")
     groups: dict[str, list[tuple[str, Problem]]] = defaultdict(list)
@@ -126,9 +119,6 @@ def step_summary(results: list[FileResult], root: str) -> str:
         for group in ordered:
             p = group[0][1]
             out.append(f"| {p.code} `{p.name}` | {p.severity.value} | {p.consequence.value} | {len(group)} | "
-                       f"{_cell(_first_lines(group))} |")
+                       f"{markdown_cell(_first_lines(group))} |")
     return "\n".join(out) + "\n\n"
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -12,6 +12,7 @@ import orjson
 
 from automl_lint.baseline import finding_keys, relative_path, repository_root
 from automl_lint.engine import FileResult
+from automl_lint.escape import json_bytes
 from automl_lint.problem import Problem
 
 
@@ -40,5 +41,5 @@ def document(results: list[FileResult]) -> list[dict]:
 
 
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
-    out.write(orjson.dumps(document(results), option=orjson.OPT_INDENT_2).decode())
+    out.write(json_bytes(document(results), orjson.OPT_INDENT_2).decode())
     out.write("\n")

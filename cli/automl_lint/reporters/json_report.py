@@ -8,6 +8,7 @@ import orjson
 
 from automl_lint import __version__
 from automl_lint.engine import FileResult
+from automl_lint.escape import json_bytes
 from automl_lint.verdict import file_summary, total_summary
 
 
@@ -32,12 +33,12 @@ def document(results: list[FileResult]) -> dict:
 
 
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
-    out.write(orjson.dumps(document(results), option=orjson.OPT_INDENT_2).decode())
+    out.write(json_bytes(document(results), orjson.OPT_INDENT_2).decode())
     out.write("\n")
 
 
 def report_lines(results: list[FileResult], out: TextIO, options: dict) -> None:
     for r in results:
         for p in r.problems:
-            out.write(orjson.dumps(p.to_dict()).decode())
+            out.write(json_bytes(p.to_dict()).decode())
             out.write("\n")

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from typing import TextIO
 
 from automl_lint.engine import FileResult
+from automl_lint.escape import xml_text
 from automl_lint.verdict import file_summary, verdict_sentence
 
 
@@ -18,24 +19,27 @@ def document(results: list[FileResult]) -> ET.Element:
     tests = failures = 0
     for r in results:
         summary = file_summary(r)
-        suite = ET.SubElement(suites, "testsuite", name=r.path, errors="0", skipped="0")
+        path = xml_text(r.path)
+        suite = ET.SubElement(suites, "testsuite", name=path, errors="0", skipped="0")
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="task", value=str(r.task))
         ET.SubElement(props, "property", name="records", value=str(r.records))
         ET.SubElement(props, "property", name="automl", value=verdict_sentence(summary["automl"]))
         if not r.problems:
-            ET.SubElement(suite, "testcase", name="automl-lint", classname=r.path)
+            ET.SubElement(suite, "testcase", name="automl-lint", classname=path)
         for p in r.problems:
             where = f"line {p.line}" if p.line is not None else "file"
+            pointer = xml_text(p.pointer)
             if p.pointer:
-                where += " " + p.pointer
-            case = ET.SubElement(suite, "testcase", name=f"{p.code} {p.name} ({where})", classname=r.path)
+                where += " " + pointer
+            message = xml_text(p.message)
+            case = ET.SubElement(suite, "testcase", name=f"{p.code} {p.name} ({where})", classname=path)
             if p.line is not None:
-                case.set("file", r.path)
+                case.set("file", path)
                 case.set("line", str(p.line))
-            failure = ET.SubElement(case, "failure", message=p.message, type=p.severity.value)
-            failure.text = (f"{r.path}:{p.line if p.line is not None else '-'}: {p.code} [{p.severity.value}] "
-                            f"{p.message}\npointer: {p.pointer or '-'}\nimage_url: {p.image_url or '-'}\n"
+            failure = ET.SubElement(case, "failure", message=message, type=p.severity.value)
+            failure.text = (f"{path}:{p.line if p.line is not None else '-'}: {p.code} [{p.severity.value}] "
+                            f"{message}\npointer: {pointer or '-'}\nimage_url: {xml_text(p.image_url or '-')}\n"
                             f"AutoML consequence: {p.consequence.value}")
         n = max(len(r.problems), 1)
         suite.set("tests", str(n))

@@ -15,6 +15,7 @@ import orjson
 from automl_lint import __version__
 from automl_lint.baseline import finding_keys, relative_path, repository_root
 from automl_lint.engine import FileResult
+from automl_lint.escape import json_bytes, sarif_text, uri_reference
 from automl_lint.rules import Rule, all_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -43,7 +44,7 @@ def document(results: list[FileResult]) -> dict:
                 "ruleId": p.code,
                 "ruleIndex": index[p.code],
                 "level": LEVEL[p.severity.value],
-                "message": {"text": p.text()},
+                "message": {"text": sarif_text(p.text())},
                 "locations": [{"physicalLocation": location,
                                **({"logicalLocations": [{"fullyQualifiedName": p.pointer, "kind": "member"}]}
                                   if p.pointer else {})}],
@@ -69,10 +70,10 @@ def document(results: list[FileResult]) -> dict:
 
 def _artifact(uri: str) -> dict:
     if uri.startswith("/"):
-        return {"uri": pathlib.PurePosixPath(uri).as_uri()}
+        return {"uri": "file://" + uri_reference(uri)}
     if uri == "<stdin>":
         return {"uri": "stdin"}
-    return {"uri": uri, "uriBaseId": "%SRCROOT%"}
+    return {"uri": uri_reference(uri), "uriBaseId": "%SRCROOT%"}
 
 
 def _rule(r: Rule) -> dict:
@@ -96,5 +97,5 @@ def _rule(r: Rule) -> dict:
 
 
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
-    out.write(orjson.dumps(document(results), option=orjson.OPT_INDENT_2).decode())
+    out.write(json_bytes(document(results), orjson.OPT_INDENT_2).decode())
     out.write("\n")

@@ -8,6 +8,7 @@ from typing import TextIO
 import orjson
 
 from automl_lint.engine import FileResult
+from automl_lint.escape import json_bytes
 from automl_lint.problem import Problem
 from automl_lint.rules import REGISTRY
 from automl_lint.verdict import hidden_sentence, total_summary, verdict_sentence
@@ -37,7 +38,7 @@ def rows(results: list[FileResult]) -> list[dict]:
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
     table = rows(results)
     if options.get("format") in ("json", "jsonl", "sarif", "gitlab", "junit"):
-        out.write(orjson.dumps(table, option=orjson.OPT_INDENT_2).decode() + "\n")
+        out.write(json_bytes(table, orjson.OPT_INDENT_2).decode() + "\n")
         return
     width = max((len(str(r["count"])) for r in table), default=1)
     for r in table:

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 
 from automl_lint.engine import FileResult
-from automl_lint.problem import Problem
+from automl_lint.escape import plain, uri_reference
+from automl_lint.problem import Problem, quote
 from automl_lint.verdict import file_summary, hidden_sentence, total_summary, verdict_sentence
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -65,19 +67,20 @@ def line_ranges(lines: list[int], limit: int = MAX_RANGES) -> str:
 
 def location(p: Problem) -> str:
     """``path:line:col``; a finding about the whole file points at its first line, as editors expect."""
-    return f"{p.path}:{p.line if p.line is not None else 1}:{p.column or 1}"
+    return f"{plain(p.path)}:{p.line if p.line is not None else 1}:{p.column or 1}"
 
 
-def _link(path: str) -> str:
+def _link(path: str) -> Style:
+    """Bold, and an OSC 8 link to the file: its URL percent-encoded, so no escape sequence ends it early."""
     if path in ("<stdin>", "-") or "://" in path:
-        return ""
-    return "link file://" + os.path.abspath(path).replace(os.sep, "/")
+        return Style(bold=True)
+    return Style(bold=True, link="file://" + uri_reference(os.path.abspath(path).replace(os.sep, "/")))
 
 
 def row(g: Group) -> tuple[Text, Text, Text]:
     """A row: where (path:line:col); rule, count and lines; the example finding."""
     p = g.first
-    where = Text(location(p), style=f"bold {_link(p.path)}".strip())
+    where = Text(location(p), style=_link(p.path))
     head = Text()
     head.append(p.code, style="bold")
     head.append(" ")
@@ -90,10 +93,10 @@ def row(g: Group) -> tuple[Text, Text, Text]:
                     style="bold")
     body = Text()
     if p.pointer:
-        body.append(p.pointer + ": ", style="cyan")
+        body.append(plain(p.pointer) + ": ", style="cyan")
     if p.image_url and p.pointer == "/image_url" and p.image_url not in p.message:
-        body.append(f"{p.image_url!r}: ")  # image findings name the image
-    body.append(p.message)
+        body.append(plain(quote(p.image_url)) + ": ")  # image findings name the image
+    body.append(plain(p.message))
     if p.consequence.value != "none":
         body.append(" ")
         body.append(f"[{p.consequence.value}]", style=CONSEQUENCE_STYLE[p.consequence.value])
@@ -121,7 +124,8 @@ class Location(Text):
 
 
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
-    console = Console(file=out, highlight=False, width=options.get("width"))
+    # Data never becomes rich markup or emoji: every string from a file goes through plain() (escape.py).
+    console = Console(file=out, highlight=False, width=options.get("width"), markup=False, emoji=False)
     for item in renderables(results, {**options, "width": console.width}):
         # The terminal wraps a long location itself, so it stays one clickable link.
         console.print(item, soft_wrap=isinstance(item, Location))
@@ -134,7 +138,7 @@ def renderables(results: list[FileResult], options: dict):
         summary = file_summary(r)
         how = "inferred" if r.task_inferred else "given"
         task = f"task {r.task} ({how})" if r.task else "task unknown"
-        title = f"{r.path}: {task}, {r.records} records, {summary['problems']} problem(s)"
+        title = f"{plain(r.path)}: {task}, {r.records} records, {summary['problems']} problem(s)"
         if not r.problems:
             if not options.get("quiet"):
                 yield Text(f"{title}: clean", style="green")
@@ -150,7 +154,7 @@ def renderables(results: list[FileResult], options: dict):
                 yield _indented(head, 2, width)
             yield _indented(body, 4, width)
         if len(rows) > MAX_ROWS:
-            yield Text(f"... {len(rows) - MAX_ROWS} more rule(s) in {r.path}; use --format concise or json for all "
+            yield Text(f"... {len(rows) - MAX_ROWS} more rule(s) in {plain(r.path)}; use --format concise or json for all "
                        "of them")
         a = summary["automl"]
         yield _indented(Text(f"{summary['errors']} error(s), {summary['warnings']} warning(s), {summary['infos']} info; "
