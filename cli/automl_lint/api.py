@@ -22,6 +22,7 @@ from automl_lint.config import ConfigError
 from automl_lint.config import load as load_config
 from automl_lint.config import parse as parse_config
 from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair
+from automl_lint.outputs import refuse_overwriting_inputs
 from automl_lint.problem import Problem, Severity
 from automl_lint.reader import SourceError
 from automl_lint.settings import Settings
@@ -63,6 +64,7 @@ class Report:
     config_file: str | None = None
     notes: list[str] = field(default_factory=list)  # one-line remarks for the person (stderr on the command line)
     fixes: object | None = None  # a FixSummary (automl_lint.fix.run) after api.fix
+    inputs: list[str] = field(default_factory=list)  # every file the run read (a report may not overwrite them)
 
     @property
     def problems(self) -> list[Problem]:
@@ -277,6 +279,9 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
             for train in _datasets(results):
                 lint_pair(train, valid, settings)
         results.extend(valids)
+    inputs = [*paths, *([validation] if validation else []), *(r.path for r in results)]
+    if write_baseline:
+        refuse_overwriting_inputs(inputs, None, write_baseline, baseline)
     _printable_paths(results)
     if settings.images:
         from automl_lint.images.check import check_images
@@ -297,7 +302,7 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
         baseline = baseline or write_baseline
     if baseline:
         baseline_file.apply(baseline, results, settings)
-    return Report(results, settings, notes=notes)
+    return Report(results, settings, notes=notes, inputs=inputs)
 
 
 def display_path(path: str) -> str:

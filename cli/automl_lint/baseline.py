@@ -129,6 +129,9 @@ def load(baseline_path: str) -> list[dict]:
     for i, e in enumerate(doc["entries"]):
         if type(e) is not dict or any(f not in e for f in fields):
             raise SourceError(f"{baseline_path}: entry {i} lacks one of {', '.join(fields)}")
+        if any(type(e[f]) is not str for f in fields[:4]) or type(e["occurrence"]) is not int:
+            raise SourceError(f"{baseline_path}: entry {i}: path, code, record and pointer must be strings and "
+                              "occurrence an integer")
     return doc["entries"]
 
 

@@ -16,10 +16,12 @@ from typing import Optional
 import typer
 
 from automl_lint import __version__, api, tasks
+from automl_lint.engine import MAX_JOBS
 from automl_lint.escape import plain
+from automl_lint.outputs import refuse_overwriting_inputs
 from automl_lint.images.locate import parse_mapping
 from automl_lint.problem import Severity
-from automl_lint.reader import SourceError
+from automl_lint.reader import MAX_LINE_BYTES_LIMIT, SourceError
 from automl_lint.reporters import FORMATS
 from automl_lint.rules import REGISTRY, all_rules, lookup
 from automl_lint.runtime import RUNTIMES, VALIDATION_METRICS
@@ -78,13 +80,14 @@ def lint(
     select: Optional[str] = typer.Option(None, "--select", help="Comma-separated rule codes or prefixes to enable "
                                          "(default: all)."),
     ignore: Optional[str] = typer.Option(None, "--ignore", help="Comma-separated rule codes or prefixes to disable."),
-    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for large files (0: every core)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, max=MAX_JOBS, help="Worker processes for large files (0: "
+                             "every core)."),
     min_images: int = typer.Option(10, "--min-images", min=0, help="AML608 threshold."),
     min_class_examples: int = typer.Option(5, "--min-class-examples", min=0, help="AML609 threshold."),
     max_imbalance_ratio: float = typer.Option(20.0, "--max-imbalance-ratio", min=1.0, help="AML610 threshold."),
     max_problems: int = typer.Option(50_000, "--max-problems", min=0,
                                      help="Findings listed per file; more are counted, not listed (0: no limit)."),
-    max_line_bytes: int = typer.Option(64 * 1024 * 1024, "--max-line-bytes", min=1,
+    max_line_bytes: int = typer.Option(64 * 1024 * 1024, "--max-line-bytes", min=1, max=MAX_LINE_BYTES_LIMIT,
                                        help="Longer lines are reported (AML011) and skipped."),
     invalid_lines: InvalidLines = typer.Option("error", "--invalid-lines", help="How the MLTable that reads a bare "
                                                "JSONL file treats invalid lines: error (AutoML's documented MLTable: "
@@ -143,6 +146,8 @@ def lint(
     Example: automl-lint train.jsonl --task od --validation val.jsonl
     """
     out = sys.stdout
+    if out is None and not output_file:  # started with standard output closed (`>&-`)
+        raise SourceError("standard output is closed; write the report with -o FILE")
     if version:
         out.write(f"automl-lint {__version__}\n")
         return 0
@@ -186,6 +191,10 @@ def lint(
         if len(paths) != 2 or validation:
             raise UsageFailure("--pair needs exactly two files (training, validation) and no --validation")
         paths, validation = paths[:1], paths[1]
+    _name_parent_configuration(config_path, isolated, config_file, ctx)
+    named = [*paths, *([validation] if validation else []), *([config_file] if config_file else [])]
+    if output_file:  # before anything is written; once more below with the files MLTables and folders listed
+        refuse_overwriting_inputs(named, output_file, write_baseline, baseline_path)
     if fix or diff or fix_output is not None:
         if diff and (fix or fix_output is not None):
             raise UsageFailure("--diff writes nothing: use it without --fix and --fix-output")
@@ -195,13 +204,15 @@ def lint(
         if diff:
             out.flush()
             for note in report.notes:
-                sys.stderr.write(f"automl-lint: {note}\n")
+                sys.stderr.write(f"automl-lint: {plain(note)}\n")
             return 0 if exit_zero or not report.fixes.changed_files else 1
         if paths == ["-"] and fix_output is None:
             out = sys.stderr  # standard output carries the fixed JSONL
     else:
         report = api.run(paths, settings, validation=validation, baseline=baseline_path,
                          write_baseline=write_baseline, progress=None)  # a bar only when a person watches a terminal
+    if output_file:
+        refuse_overwriting_inputs(named + report.inputs, output_file, None, baseline_path)
     for note in report.notes:
         sys.stderr.write(f"automl-lint: {plain(note)}\n")
 
@@ -221,9 +232,29 @@ def lint(
         except OSError as exc:
             raise SourceError(f"{output_file}: cannot write ({exc.strerror or exc})") from None
     else:
-        reporter(report.results, out, options)
-        out.flush()
+        try:
+            reporter(report.results, out, options)
+            out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # a full disk, a closed terminal, ...
+            _silence_stdout()
+            raise SourceError(f"cannot write the report to standard output ({exc.strerror or exc})") from None
     return 0 if exit_zero else report.exit_code()
+
+
+def _name_parent_configuration(config_path: str | None, isolated: bool, config_file: str | None,
+                               ctx: typer.Context) -> None:
+    """A configuration found in a parent directory that changes the run is named on stderr."""
+    if config_path or isolated or not config_file or os.path.dirname(config_file) == os.getcwd():
+        return
+    from automl_lint.config import _KEYS, load as load_config
+
+    given = {_KEYS[key][0] for param, key in _SETTING_OPTIONS.items() if _given(ctx, param)}
+    if "task" in given:
+        given.add("task_patterns")
+    if set(load_config(config_file).values) - given - {"config_root"}:
+        sys.stderr.write(f"automl-lint: using the configuration in {plain(config_file)}\n")
 
 
 # Command-line parameter -> configuration key, for the options that are settings of a run.
@@ -336,6 +367,8 @@ def _help() -> int:
 
 def _fail(message: str) -> int:
     message = plain(" ".join(message.split()))
+    if len(message) > 2000:  # never echo a whole hostile value
+        message = message[:2000] + "..."
     if sys.stderr is not None:  # None when started with stderr closed
         sys.stderr.write(f"automl-lint: error: {message}\n")
     return 2

@@ -39,6 +39,7 @@ import sys
 from dataclasses import dataclass, field
 
 from automl_lint import tasks
+from automl_lint.reader import MAX_LINE_BYTES_LIMIT
 from automl_lint.rules import REGISTRY
 
 if sys.version_info >= (3, 11):
@@ -78,10 +79,9 @@ def find(start: str | None = None) -> str | None:
 
 
 def _has_table(pyproject: str) -> bool:
-    try:
-        return "automl-lint" in _read(pyproject).get("tool", {})
-    except ConfigError:
-        return False
+    # A pyproject.toml that is not valid TOML is an error, not a file passed over: it may hold the table.
+    tool = _read(pyproject).get("tool", {})
+    return type(tool) is dict and "automl-lint" in tool
 
 
 def _read(path: str) -> dict:
@@ -106,12 +106,15 @@ def load(path: str | None = None, *, isolated: bool = False, start: str | None =
             return Config()
     data = _read(path)
     if os.path.basename(path) == "pyproject.toml":
-        table = data.get("tool", {}).get("automl-lint")
+        tool = data.get("tool", {})
+        table = tool.get("automl-lint") if type(tool) is dict else None
         if table is None:
             raise ConfigError(f"{path}: no [tool.automl-lint] table")
         where = "[tool.automl-lint]"
     else:
         table, where = data, os.path.basename(path)
+    if type(table) is not dict:
+        raise ConfigError(f"{path}: {where} must be a table, got {table!r}"[:300])
     return Config(os.path.abspath(path), parse(table, f"{path}: {where}", os.path.dirname(os.path.abspath(path))))
 
 
@@ -183,12 +186,16 @@ def _task(value, where) -> str:
     return t
 
 
-def _number(kind, minimum):
+def _number(kind, minimum, maximum=None):
     def convert(value, where):
         if type(value) is bool or not isinstance(value, (int, float)) or (kind is int and type(value) is not int):
             raise ConfigError(f"{where}: expected {'an integer' if kind is int else 'a number'}, got {value!r}")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         if value < minimum:
             raise ConfigError(f"{where}: must be at least {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{where}: must be at most {maximum}, got {value!r}")
         return kind(value)
     return convert
 
@@ -274,11 +281,11 @@ _KEYS = {
     "select": ("select", _codes),
     "ignore": ("ignore", _codes),
     "fail-on": ("fail_on", _string(SEVERITIES)),
-    "jobs": ("jobs", _number(int, 0)),
+    "jobs": ("jobs", _number(int, 0, 256)),
     "min-images": ("min_images", _number(int, 0)),
     "min-class-examples": ("min_class_examples", _number(int, 0)),
     "max-imbalance-ratio": ("max_imbalance_ratio", _number(float, 1.0)),
-    "max-line-bytes": ("max_line_bytes", _number(int, 1)),
+    "max-line-bytes": ("max_line_bytes", _number(int, 1, MAX_LINE_BYTES_LIMIT)),
     "max-problems": ("max_problems", _number(int, 0)),
     "invalid-lines": ("invalid_lines", _string(("error", "drop"))),
     "encoding": ("encoding", _encoding),

@@ -44,6 +44,8 @@ PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 # Set by automl_lint.progress while a progress bar is shown: called with the lines read so far (None: the
 # file is being read by worker processes).
 LINE_HOOK = None
+MAX_JOBS = 256  # --jobs beyond this is refused; each worker also gets at least 1 MiB of the file
+CHUNK_MIN_BYTES = 1024 * 1024
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -647,7 +649,7 @@ def _regular_size(path: str) -> int:
 
 
 def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, result: FileResult) -> None:
-    ranges = _boundaries(path, size, jobs)
+    ranges = _boundaries(path, size, max(1, min(jobs, MAX_JOBS, size // CHUNK_MIN_BYTES)))
     if LINE_HOOK is not None:
         LINE_HOOK(None)
     ctx = multiprocessing.get_context("fork")

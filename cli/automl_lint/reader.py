@@ -25,6 +25,7 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 # is level 1) fails the whole read; from PARSER_DEPTH on its JSON parser rejects the line.
 ARROW_DEPTH = 60
 PARSER_DEPTH = 128
+MAX_LINE_BYTES_LIMIT = 1024 * 1024 * 1024  # the largest --max-line-bytes: one line is held in memory whole
 
 
 class SourceError(Exception):
