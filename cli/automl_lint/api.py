@@ -21,7 +21,7 @@ from automl_lint import distributed, mltable
 from automl_lint.config import ConfigError
 from automl_lint.config import load as load_config
 from automl_lint.config import parse as parse_config
-from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair
+from automl_lint.engine import FileResult, expand_paths, lint_file, lint_pair, not_read
 from automl_lint.outputs import refuse_overwriting_inputs
 from automl_lint.problem import Problem, Severity
 from automl_lint.reader import SourceError
@@ -247,7 +247,7 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
     results: list[FileResult] = []
     tables = [t for t in (mltable.find(p) if p != "-" else None for p in paths) if t]
     # A file given twice, or both directly and through its MLTable, is linted once (through the MLTable).
-    through_tables = {os.path.realpath(j) for t in tables for j in mltable.load(t).jsonl}
+    through_tables = {os.path.realpath(j) for t in tables for j in mltable.load(t, settings.allow_outside).jsonl}
     seen: set[str] = set()
     inputs: list[tuple[str, str]] = []  # ("mltable" | "file", path)
     for path in paths:
@@ -257,7 +257,10 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
                 seen.add(os.path.realpath(table))
                 inputs.append(("mltable", table))
             continue
-        for p in expand_paths([path]):
+        for p in expand_paths([path], settings.allow_outside):
+            if type(p) is not str:  # refused by the confinement (AML903): reported, never read
+                inputs.append(("not-read", p))
+                continue
             key = os.path.realpath(p) if p != "-" else p
             if key in seen or key in through_tables:
                 continue
@@ -265,9 +268,11 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
             inputs.append(("file", p))
     with run_progress.RunProgress(len(inputs), progress) as bar:
         for what, path in inputs:
-            bar.file(display_path(path))
+            bar.file(display_path(path if type(path) is str else path.path))
             if what == "mltable":
                 results.extend(mltable.lint(path, settings))
+            elif what == "not-read":
+                results.append(not_read(path, settings))
             else:
                 results.append(lint_file(path, settings.for_path(path)))
             bar.file_done()
@@ -370,4 +375,5 @@ def _fill_columns(results: list[FileResult]) -> None:
 def _datasets(results: list[FileResult]) -> list[FileResult]:
     """What AutoML reads as one dataset each: a JSONL file, or an MLTable that reads several files."""
     whole = {r.path for r in results if r.kind == "mltable" and r.task is not None}
-    return [r for r in results if r.path in whole or (r.kind != "mltable" and r.part_of not in whole)]
+    return [r for r in results if r.path in whole or (r.kind not in ("mltable", "not-read")
+                                                      and r.part_of not in whole)]

@@ -140,6 +140,9 @@ def lint(
     fix_output: Optional[str] = typer.Option(None, "--fix-output", metavar="FILE", help="Write the fixed dataset "
                                              "to FILE (gzip if it ends in .gz) and leave the input untouched; "
                                              "implies --fix. (-o is the report file.)"),
+    allow_outside: bool = typer.Option(False, "--allow-outside", help="Read the files that symbolic links in a "
+                                       "linted folder, or an MLTable's paths, lead to outside it (refused by "
+                                       "default: AML903). Command line only."),
 ) -> int:
     """Lint AutoML-for-Images JSONL: say what AutoML will do with every line.
 
@@ -183,6 +186,7 @@ def lint(
         settings, config_file = api.configure(config=False if isolated else config_path, **_given_settings(ctx))
     except api.UsageError as exc:
         raise UsageFailure(str(exc)) from None
+    settings.allow_outside = allow_outside  # never from a configuration file: it comes with the data
     if show_settings:
         out.write(_show_settings(settings, config_file))
         return 0

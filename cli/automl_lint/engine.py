@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from automl_lint import distributed, encoding, runtime, tasks
+from automl_lint import confine, distributed, encoding, runtime, tasks
+from automl_lint.confine import Refused
 from automl_lint.problem import Consequence, Problem
 from automl_lint.encoding import Recoded, Undecodable
 from automl_lint.reader import (
@@ -754,16 +755,28 @@ def lint_pair(train: FileResult, valid: FileResult, settings: Settings) -> None:
                           rule.consequence, message), settings.enabled)
 
 
-def expand_paths(paths: Iterable[str]) -> Iterator[str]:
-    """Files as given; directories searched recursively for ``*.jsonl`` and ``*.jsonl.gz``."""
+def expand_paths(paths: Iterable[str], allow_outside: bool = False) -> Iterator[str | Refused]:
+    """Files as given; directories searched recursively for ``*.jsonl`` and ``*.jsonl.gz``.
+
+    What a directory holds is confined to it (:mod:`automl_lint.confine`): a link leading outside, or a
+    folder that cannot be read, comes out as a :class:`~automl_lint.confine.Refused`.
+    """
     for path in paths:
         if path != "-" and os.path.isdir(path):
-            found = []
-            for root, dirs, files in os.walk(path, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(os.path.join(root, f) for f in files if f.endswith((".jsonl", ".jsonl.gz")))
-            if not found:
+            found = confine.data_files(path, (".jsonl", ".jsonl.gz"), confine.real_root(path), allow_outside)
+            if not found.files and not found.refused:
                 raise SourceError(f"{path}: no *.jsonl file in this directory")
-            yield from sorted(found)
+            yield from sorted([*found.files, *found.refused], key=lambda f: f if type(f) is str else f.path)
         else:
             yield path
+
+
+def not_read(refused: Refused, settings: Settings, role: str = "training") -> FileResult:
+    """The result of a file that was refused: one AML903 finding, no records."""
+    from automl_lint.rules.tool import INPUT_NOT_READ as rule
+
+    result = FileResult(refused.path, None, False, "not-read", role=role)
+    if rule.code in settings.enabled:
+        result.problems.append(Problem(refused.path, None, "", rule.code, rule.name, settings.severities[rule.code],
+                                       rule.consequence, refused.reason))
+    return result

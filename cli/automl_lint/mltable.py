@@ -7,13 +7,14 @@ Accepts the classic file the Azure ML examples write and the newer serialisation
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 from dataclasses import dataclass, field
 
+from automl_lint import confine
 from automl_lint import encoding as encodings
-from automl_lint.problem import Consequence, Problem
+from automl_lint.problem import Consequence, Problem, quote
 from automl_lint.rules import mltable as R
+from automl_lint.rules.tool import INPUT_NOT_READ
 
 FILE_NAME = "MLTable"
 READ_JSON_OPTIONS = {"encoding", "invalid_lines", "include_path_column", "path_column", "partition_size"}
@@ -53,12 +54,20 @@ def find(path: str) -> str | None:
     return path if os.path.basename(path) == FILE_NAME and os.path.isfile(path) else None
 
 
-def load(path: str) -> MLTable:
-    """Parse and check one MLTable file; never raises on bad content (that is a finding)."""
+def load(path: str, allow_outside: bool = False) -> MLTable:
+    """Parse and check one MLTable file; never raises on bad content (that is a finding).
+
+    What it lists is confined to its folder (:mod:`automl_lint.confine`) unless ``allow_outside``.
+    """
     import yaml  # only MLTable runs pay for it
 
     table = MLTable(path)
     add = table.findings.append
+    root = confine.real_root(os.path.dirname(os.path.abspath(path)))
+    if not allow_outside and not confine.inside(path, root):
+        add((INPUT_NOT_READ, None, "", f"the MLTable file is a symbolic link leading outside {root}; not read "
+             "(--allow-outside reads it)"))
+        return table
     try:
         with open(path, "rb") as fh:
             text = fh.read().decode("utf-8-sig")
@@ -83,7 +92,7 @@ def load(path: str) -> MLTable:
         return table
     folder = os.path.dirname(os.path.abspath(path))
     _check_top_level(doc, node, add)
-    _check_paths(doc, node, folder, table)
+    _check_paths(doc, node, folder, table, root, allow_outside)
     _check_transformations(doc, node, table)
     _check_other_files(table)
     _check_compressed(table)
@@ -104,13 +113,20 @@ def _check_compressed(table: MLTable) -> None:
                                    "with invalid_lines: drop"))
 
 
-def _other_files(folder: str, data: list[str]) -> list[str]:
-    """Every other file below ``folder``: the engine reads them all as JSON Lines, hidden ones included."""
+def _other_files(folder: str, data: list[str], root: str, allow_outside: bool) -> list[str]:
+    """Every other file below ``folder``: the engine reads them all as JSON Lines, hidden ones included.
+
+    Only regular files inside ``root`` are listed (they are opened to see whether they are text): a FIFO
+    would block the run, and a link out of the folder is never opened (confine.py).
+    """
     taken = set(data)
     out = []
-    for root, dirs, files in os.walk(folder):
+    for top, dirs, files in os.walk(folder):
         dirs.sort()
-        out.extend(os.path.join(root, f) for f in sorted(files) if os.path.join(root, f) not in taken)
+        for f in sorted(files):
+            path = os.path.join(top, f)
+            if path not in taken and os.path.isfile(path) and (allow_outside or confine.inside(path, root)):
+                out.append(path)
     return out
 
 
@@ -190,7 +206,7 @@ def _check_top_level(doc: dict, node, add) -> None:
              "(\"type\" must be \"mltable\" if included); the job fails"))
 
 
-def _check_paths(doc: dict, node, folder: str, table: MLTable) -> None:
+def _check_paths(doc: dict, node, folder: str, table: MLTable, root: str, allow_outside: bool) -> None:
     add = table.findings.append
     paths = doc.get("paths")
     if not isinstance(paths, list) or not paths:
@@ -211,35 +227,36 @@ def _check_paths(doc: dict, node, folder: str, table: MLTable) -> None:
             add((R.PATH_NOT_LOCAL, line, pointer, f"{kind} {value!r} is in cloud storage; its JSONL is not linted"))
             continue
         target = value if os.path.isabs(value) else os.path.normpath(os.path.join(folder, value))
+        shown = f"{kind} {quote(value)}"
+        if kind != "pattern" and not allow_outside and not confine.inside(target, root):
+            add((INPUT_NOT_READ, line, pointer, f"{shown} leads outside {root}; not read (--allow-outside reads "
+                 "it)"))
+            continue
         if kind == "file":
             if os.path.isfile(target):
                 table.jsonl.append(target)
             else:
-                add((R.PATH_NOT_FOUND, line, pointer, f"file {value!r} does not exist next to the MLTable "
-                     f"({target}); the job fails with StreamError(NotFound)"))
-        elif kind == "folder":
-            if os.path.isdir(target):
-                found = _data_files(target)
-                table.other_files.extend(_other_files(target, found))
-                if not found:
-                    add((R.PATH_NOT_FOUND, line, pointer, f"folder {value!r} holds no JSONL file"))
-                table.jsonl.extend(found)
-            else:
-                add((R.PATH_NOT_FOUND, line, pointer, f"folder {value!r} does not exist ({target}); the job "
-                     "fails with StreamError(NotFound)"))
+                add((R.PATH_NOT_FOUND, line, pointer, f"{shown} does not exist next to the MLTable; the job fails "
+                     "with StreamError(NotFound)"))
+            continue
+        if kind == "folder":
+            if not os.path.isdir(target):
+                add((R.PATH_NOT_FOUND, line, pointer, f"{shown} does not exist; the job fails with "
+                     "StreamError(NotFound)"))
+                continue
+            found = confine.data_files(target, DATA_SUFFIXES, root, allow_outside)
+            table.other_files.extend(_other_files(target, found.files, root, allow_outside))
+            if not found.files and not found.refused:
+                add((R.PATH_NOT_FOUND, line, pointer, f"{shown} holds no JSONL file"))
         else:
-            found = sorted(p for p in glob.glob(target, recursive=True) if os.path.isfile(p))
-            if not found:
-                add((R.PATH_NOT_FOUND, line, pointer, f"pattern {value!r} matches no file; the job fails"))
-            table.jsonl.extend(found)
-
-
-def _data_files(folder: str) -> list[str]:
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, f) for f in files if f.endswith(DATA_SUFFIXES))
-    return sorted(found)
+            found = confine.glob_files(value, folder, root, allow_outside)
+            if not found.files and not found.refused:
+                add((R.PATH_NOT_FOUND, line, pointer, f"{shown} matches no file; the job fails"))
+        table.jsonl.extend(found.files)
+        for refused in found.refused:
+            where = os.path.relpath(refused.path, folder) if os.path.isabs(refused.path) else refused.path
+            add((INPUT_NOT_READ, line, pointer, f"{shown}: {quote(where)}: {refused.reason}"
+                 if refused.path != value else f"{shown}: {refused.reason}"))
 
 
 def _check_transformations(doc: dict, node, table: MLTable) -> None:
@@ -426,7 +443,7 @@ def lint(path: str, settings, role: str = "training", training: list | None = No
     """
     from automl_lint.engine import FileResult, lint_file
 
-    table = load(path)
+    table = load(path, getattr(settings, "allow_outside", False))
     if role == "validation" and training:
         for shared in shared_jsonl([r.path for r in training], table.jsonl):
             table.findings.append((R.SAME_DATA_AS_TRAINING, None, "/paths", f"the validation data reads "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 from enum import Enum
 
@@ -85,3 +86,25 @@ class Problem:
             "message": self.message,
             "image_url": self.image_url,
         }
+
+
+QUOTE_LIMIT = 80
+
+
+def quote(value, limit: int = QUOTE_LIMIT) -> str:
+    """A value from the data as a message shows it: its repr, cut to ``limit`` characters.
+
+    A message locates a problem; it never carries a whole value (which may be megabytes long, or a secret
+    from a file that should not have been read).
+    """
+    if type(value) is str:
+        if len(value) <= limit:
+            return repr(value)
+        return repr(value[:limit]) + f"... ({len(value):,} characters)"
+    text = _REPR.repr(value)  # bounded: never builds the repr of a whole large list or object
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxtuple = 2, 6, 6, 6
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = QUOTE_LIMIT

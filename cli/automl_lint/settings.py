@@ -55,6 +55,8 @@ class Settings:
     fixable: list[str] = field(default_factory=list)
     unfixable: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    # Read files that links or MLTable paths lead to outside the tree named (command line only, never a config file).
+    allow_outside: bool = False
 
     def __post_init__(self) -> None:
         self.refresh()

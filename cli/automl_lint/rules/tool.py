@@ -28,3 +28,20 @@ FINDINGS_NOT_LISTED = rule(
     "(0 lists everything).",
     family=F,
 )
+INPUT_NOT_READ = rule(
+    "AML903", "input-not-read", "error", "none",
+    "A file or folder the data points to was not read: it leads outside the linted tree, or cannot be read.",
+    what="Reports what a linted folder or an MLTable names but automl-lint refused or failed to read: a "
+    "`*.jsonl` symbolic link or a symbolically linked folder leading outside the folder given on the command "
+    "line; an MLTable `paths` entry (absolute, with `..`, a pattern such as `/etc/*`, a linked folder) that "
+    "leads outside the MLTable's folder; a folder that cannot be listed; a walk or a pattern that looked at more "
+    "than 1,000,000 entries.",
+    why="The data comes from whoever wrote it: a link or a path may point at another file on the machine (an "
+    "SSH key, a CI secret), and automl-lint quotes what it reads into the report and the CI log. What was not "
+    "read was not checked either, so the run fails rather than passing silently.",
+    example="`data/train.jsonl -> /home/runner/.ssh/id_rsa`, or `paths: [{pattern: /etc/*}]` in an MLTable.",
+    fix="Keep the dataset's files inside the folder you lint (copy them in rather than linking out). To lint "
+    "data that really lives elsewhere, pass `--allow-outside` on the command line (a configuration file cannot "
+    "set it); fix the permissions of an unreadable folder.",
+    family=F,
+)
