@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from enum import Enum
@@ -16,7 +17,7 @@ from typing import Optional
 import typer
 
 from automl_lint import __version__, api, tasks
-from automl_lint.engine import MAX_JOBS
+from automl_lint.engine import MAX_JOBS, Terminated
 from automl_lint.escape import plain
 from automl_lint.outputs import refuse_overwriting_inputs
 from automl_lint.images.locate import parse_mapping
@@ -348,6 +349,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("automl-lint: interrupted\n")
         return 130
+    except Terminated as exc:
+        if sys.stderr is not None:
+            sys.stderr.write(f"automl-lint: terminated ({signal.Signals(exc.signum).name})\n")
+        return 128 + exc.signum
     except BrokenPipeError:
         _silence_stdout()
         return 1

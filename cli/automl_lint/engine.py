@@ -6,12 +6,14 @@ problems and dataset state are merged in file order, so the result is identical 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
 import multiprocessing
 import os
 import signal
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -369,9 +371,65 @@ def _too_deep(value: dict, out: list, drop: bool = False) -> None:
     out.append(too_deep(depth, drop))
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group: the parent alone handles it (exit 130) and terminates the pool.
+# --- signals: a worker pool ends with its parent, promptly and without a traceback -------------------------
+
+class Terminated(BaseException):
+    """The parent received SIGTERM or SIGHUP while workers ran (the CLI exits 128 + signal number)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def worker_signals() -> None:
+    """Pool initializer. Ctrl-C reaches the whole process group: the parent alone handles it (exit 130) and
+    terminates the pool. SIGTERM and SIGHUP kill a worker outright (their default), whatever handler the parent
+    had when it forked; and a worker dies with its parent even when the parent is killed outright (Linux)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in ENDING_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
+    _die_with_parent()
+
+
+_ignore_sigint = worker_signals  # the name images/check.py imports
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+    except (OSError, AttributeError, ImportError):
+        pass  # not Linux: the parent's handlers below still end the pool
+
+
+@contextlib.contextmanager
+def ending_with_signals():
+    """While a worker pool runs: SIGTERM and SIGHUP raise :class:`Terminated` in the parent, so that leaving the
+    pool's ``with`` block terminates the workers at once (instead of the parent dying and the workers running
+    on, then failing to send their results). The previous handlers are restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(signum)
+
+    previous = {}
+    try:
+        for signum in ENDING_SIGNALS:
+            previous[signum] = signal.signal(signum, handler)
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _chunk_worker(args):
@@ -654,7 +712,7 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     if LINE_HOOK is not None:
         LINE_HOOK(None)
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(len(ranges), initializer=_ignore_sigint) as pool:
+    with ending_with_signals(), ctx.Pool(len(ranges), initializer=worker_signals) as pool:
         parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges])
     _merge_chunks(parts, settings, result)
 
