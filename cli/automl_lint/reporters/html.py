@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import bisect
 import hashlib
-import html as _html
 import math
 import os
 from collections import Counter, defaultdict
@@ -29,6 +28,7 @@ import orjson
 
 from automl_lint import __version__
 from automl_lint.engine import FileResult
+from automl_lint.escape import html_text
 from automl_lint.problem import Consequence, Problem, Severity
 from automl_lint.reporters import annotations_svg as svg
 from automl_lint.verdict import file_summary, hidden_sentence, total_summary, verdict_sentence
@@ -42,12 +42,9 @@ _SEVERITIES = [s.value for s in Severity]
 
 
 def esc(text) -> str:
-    """Text or a quoted attribute value of the page (control characters shown as escapes)."""
-    s = text if type(text) is str else str(text)
-    if not s.isprintable():
-        s = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
-                    for c in s)
-    return _html.escape(s, quote=True)
+    """Text or a quoted attribute value of the page: escape.html_text (control characters shown as escapes,
+    no CI command can be formed when the page is printed into a log)."""
+    return html_text(text)
 
 
 def report(results: list[FileResult], out: TextIO, options: dict) -> None:
