@@ -23,7 +23,7 @@ import orjson
 
 from automl_lint import confine, distributed, encoding, runtime, tasks
 from automl_lint.confine import Refused
-from automl_lint.problem import Consequence, Problem
+from automl_lint.problem import KEPT_URL, Consequence, Problem, kept_url, quote
 from automl_lint.encoding import Recoded, Undecodable
 from automl_lint.reader import (
     SourceError,
@@ -36,7 +36,7 @@ from automl_lint.reader import (
     parse_line,
     plain_record,
     too_deep,
-    value_column,
+    ValueColumns,
 )
 from automl_lint.rules import annotation, classification, dataset, image_url, schema, syntax
 from automl_lint.settings import Settings
@@ -125,7 +125,7 @@ class RecordChecker:
         ok = True
         for name in names:
             if name not in self.ok_classes:
-                if annotation.class_is_plain(name, rcnn):
+                if annotation.class_is_plain(name, rcnn) and len(name) <= dataset.LONG_CLASS_NAME:
                     self.ok_classes.add(name)
                 else:
                     ok = False
@@ -198,7 +198,7 @@ class RecordChecker:
         if may_have_duplicate_keys(raw, n, url.count(":") if type(url) is str else 0):
             dups = find_duplicate_keys(raw)
             if dups:
-                names = ", ".join(repr(d) for d in dups)
+                names = ", ".join(quote(d) for d in dups[:5]) + (f" and {len(dups) - 5} more" if len(dups) > 5 else "")
                 out.insert(0, (syntax.DUPLICATE_KEY, "", f"key {names} appears twice in one object: the engine fails "
                                "the job (FieldNameConflict), even with invalid_lines: drop"))
 
@@ -308,13 +308,18 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             url = value.get("image_url") if value is not None else None
             if type(url) is not str:
                 url = None
+            elif len(url) > KEPT_URL:
+                url = kept_url(url)  # one bounded string shared by the line's problems
             line_hash = None if url else hash_line(raw)
+            finder = None  # the line's value columns, scanned once for all its findings
             for i, finding in enumerate(out):
                 rule = finding[0]
                 consequence = finding[3] if len(finding) > 3 else rule.consequence
                 column = columns.get(i)
                 if column is None and finding[1] and raw:
-                    column = value_column(raw, finding[1])
+                    if finder is None:
+                        finder = ValueColumns(raw)
+                    column = finder.column(finding[1])
                 (problems if rule.code in enabled else ignored).append(
                     Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code], consequence,
                             finding[2], column, url, line_hash))
@@ -452,13 +457,25 @@ def _boundaries(path: str, size: int, parts: int) -> list[tuple[int, int]]:
             pos = size * i // parts
             if pos <= cuts[-1]:
                 continue
-            fh.seek(pos - 1)
-            fh.readline()
-            cut = fh.tell()
+            cut = _next_line_start(fh, pos - 1)
             if cut < size and cut > cuts[-1]:
                 cuts.append(cut)
     cuts.append(size)
     return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def _next_line_start(fh, pos: int) -> int:
+    """The offset after the first newline at or after ``pos`` (or the end), read 64 KiB at a time: a line of
+    gigabytes is crossed in constant memory."""
+    fh.seek(pos)
+    while True:
+        chunk = fh.read(1 << 16)
+        if not chunk:
+            return pos
+        i = chunk.find(b"\n")
+        if i != -1:
+            return pos + i + 1
+        pos += len(chunk)
 
 
 def _head_shapes(lines: list, kind: str) -> Counter:
@@ -607,7 +624,7 @@ def lint_file(path: str, settings: Settings, role: str = "training", window: tup
             try:
                 problems, state, result.lines, records, omitted, result.rows, result.ignored = _check_lines(
                     display, _decoded(lines, settings), checker, settings, not utf16, window, changed=columns)
-                result.omitted = omitted if omitted.lines else None
+                result.omitted = omitted if omitted.all_lines else None
             except (OSError, EOFError, zlib.error) as exc:  # zlib.error: corrupt .gz data
                 raise SourceError(f"{display}: cannot read ({exc})") from None
             problems = _full_columns(problems, checker.top_keys, result.rows)
@@ -677,8 +694,23 @@ def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
         shapes = Counter(s for s in (tasks.shape_of(r, "predictions") for r in records if type(r) is dict) if s)
         result.task = tasks.infer(shapes)
     checker = RecordChecker(result.task, settings)
+    first_line = hash_line(data.split(b"\n", 1)[0])
+    cap, enabled, severities = settings.max_problems, settings.enabled, settings.severities
+    omitted = Omitted()
+
+    def keep(found: list, prefix: str) -> None:
+        """List the findings of one prediction, or count them past --max-problems (as lines are counted)."""
+        if cap and (len(result.problems) >= cap or len(result.ignored) >= cap):
+            if found:
+                omitted.add_line(1, [(f[0].code, severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence,
+                                      f[0].code in enabled) for f in found], record=False)
+            return
+        for f in found:
+            result.add(Problem(result.path, 1, prefix + f[1], f[0].code, f[0].name, severities[f[0].code],
+                               f[3] if len(f) > 3 else f[0].consequence, f[2], line_hash=first_line), enabled)
+
+    keep(out, "")
     for i, record in enumerate(records):
-        prefix = f"/{i}" if type(value) is list else ""
         found: list = []
         if type(record) is not dict:
             found.append((syntax.NOT_AN_OBJECT, "", f"prediction {i} is not a JSON object"))
@@ -687,13 +719,9 @@ def _lint_document(data: bytes, result: FileResult, settings: Settings) -> None:
                 checker.check(record, b"", result.state, found)
             except (RecursionError, ValueError):
                 _too_deep(record, found)
-        out.extend((rule, prefix + pointer, message) for rule, pointer, message in found)
+        keep(found, f"/{i}" if type(value) is list else "")
     result.records = len(records) or (1 if data.strip() else 0)
-    first_line = hash_line(data.split(b"\n", 1)[0])
-    for rule, pointer, message in out:
-        result.add(Problem(result.path, 1, pointer, rule.code, rule.name, settings.severities[rule.code],
-                           rule.consequence, message, line_hash=first_line),
-                   settings.enabled)
+    result.omitted = omitted if omitted.all_lines else None
 
 
 def _regular_size(path: str) -> int:
@@ -759,7 +787,7 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
         offset += nlines
     result.lines = offset
     result.problems, result.state, result.ignored = _full_columns(problems, top_keys, result.rows), state, ignored
-    result.omitted = omitted if omitted.lines else None
+    result.omitted = omitted if omitted.all_lines else None
 
 
 def _finish(result: FileResult, settings: Settings, task: str | None, inferred: bool) -> None:
@@ -768,13 +796,13 @@ def _finish(result: FileResult, settings: Settings, task: str | None, inferred: 
         from automl_lint.rules.tool import FINDINGS_NOT_LISTED
 
         o = result.omitted
-        findings.append((FINDINGS_NOT_LISTED, f"{o.problems} more finding(s) on {o.lines} line(s) from line "
+        findings.append((FINDINGS_NOT_LISTED, f"{o.problems} more finding(s) on {o.all_lines} line(s) from line "
                          f"{o.first_line} on are counted in the summary but not listed (--max-problems "
                          f"{settings.max_problems})"))
     if encoding.family(settings.encoding) is None:
         from automl_lint.rules.mltable import READ_OPTION_INVALID
 
-        findings.append((READ_OPTION_INVALID, f"the reader setting encoding {settings.encoding!r} is not one the "
+        findings.append((READ_OPTION_INVALID, f"the reader setting encoding {quote(settings.encoding)} is not one the "
                          f"engine accepts ({', '.join(encoding.ACCEPTED)}, in any case): it rejects the MLTable and "
                          "the job fails (the file was read as UTF-8)"))
     if not settings.dataset_checks:

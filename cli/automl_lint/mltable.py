@@ -190,13 +190,13 @@ def _did_you_mean(name, known) -> str:
     if not isinstance(name, str):
         return ""
     close = difflib.get_close_matches(name.lower(), sorted(known), n=1, cutoff=0.75)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f"; did you mean {quote(close[0])}?" if close else ""
 
 
 def _check_top_level(doc: dict, node, add) -> None:
     for key in doc:
         if key not in TOP_LEVEL and key != "path":
-            add((R.UNKNOWN_KEY, _line(node, key), f"/{key}", f"unknown top-level key {key!r} in the MLTable"
+            add((R.UNKNOWN_KEY, _line(node, key), f"/{key}", f"unknown top-level key {quote(key)} in the MLTable"
                  + _did_you_mean(key, TOP_LEVEL)))
     if "query_source" in doc and not isinstance(doc["query_source"], dict):
         add((R.REJECTED, _line(node, "query_source"), "/query_source", "'query_source' must be a mapping: the engine "
@@ -219,12 +219,12 @@ def _check_paths(doc: dict, node, folder: str, table: MLTable, root: str, allow_
         line = _line(node, "paths", i)
         kinds = [k for k in ("file", "folder", "pattern") if isinstance(entry, dict) and k in entry]
         if len(kinds) != 1 or not isinstance(entry[kinds[0]], str) or not entry[kinds[0]].strip():
-            add((R.PATH_INVALID, line, pointer, f"paths entry {entry!r} needs exactly one of 'file', 'folder' "
+            add((R.PATH_INVALID, line, pointer, f"paths entry {quote(entry)} needs exactly one of 'file', 'folder' "
                  "or 'pattern' with a path; the MLTable is rejected"))
             continue
         kind, value = kinds[0], entry[kinds[0]].strip()
         if "://" in value or value.startswith("azureml:"):
-            add((R.PATH_NOT_LOCAL, line, pointer, f"{kind} {value!r} is in cloud storage; its JSONL is not linted"))
+            add((R.PATH_NOT_LOCAL, line, pointer, f"{kind} {quote(value)} is in cloud storage; its JSONL is not linted"))
             continue
         target = value if os.path.isabs(value) else os.path.normpath(os.path.join(folder, value))
         shown = f"{kind} {quote(value)}"
@@ -313,7 +313,7 @@ def _check_transformations(doc: dict, node, table: MLTable) -> None:
                  "MLTable; the job fails"))
         elif name in ("take", "skip"):
             if type(value) is not int or value < 0:
-                add((R.REJECTED, line, pointer, f"'{name}: {value!r}' must be a non-negative integer: the engine "
+                add((R.REJECTED, line, pointer, f"'{name}: {quote(value)}' must be a non-negative integer: the engine "
                      "rejects the MLTable; the job fails"))
             elif read is not None:  # (before read_json_lines the engine ignores it)
                 if name == "take":
@@ -326,7 +326,7 @@ def _check_transformations(doc: dict, node, table: MLTable) -> None:
                  "Images needs 'read_json_lines' over JSON Lines (the job fails: no 'image_url' column)"))
             read = -1
         elif name not in OTHER_TRANSFORMS:
-            add((R.REJECTED, line, pointer, f"unknown transformation {name or step!r}: the engine rejects the MLTable "
+            add((R.REJECTED, line, pointer, f"unknown transformation {quote(name or step)}: the engine rejects the MLTable "
                  "(InvalidScriptElement); the job fails" + _did_you_mean(name, KNOWN_TRANSFORMS)))
     if read is None:
         add((R.NO_READ_JSON_LINES, _line(node, "transformations") or 1, "/transformations",
@@ -354,16 +354,16 @@ def _check_read_json_lines(options, node, i: int, table: MLTable) -> None:
 
     for key, value in options.items():
         if key not in READ_JSON_OPTIONS:
-            add((R.READ_OPTION_INVALID, where(key), f"{base}/{key}", f"unknown read_json_lines option {key!r}"))
+            add((R.READ_OPTION_INVALID, where(key), f"{base}/{key}", f"unknown read_json_lines option {quote(key)}"))
     encoding = options.get("encoding", "utf8")
     if encodings.family(encoding) is None:
-        add((R.READ_OPTION_INVALID, where("encoding"), f"{base}/encoding", f"encoding {encoding!r} is not one the "
+        add((R.READ_OPTION_INVALID, where("encoding"), f"{base}/encoding", f"encoding {quote(encoding)} is not one the "
              f"engine accepts ({', '.join(encodings.ACCEPTED)}, in any case); the MLTable is rejected"))
     else:
         table.encoding = encoding
     if "path_column" in options and options["path_column"] != "Path":
         add((R.READ_OPTION_INVALID, where("path_column"), f"{base}/path_column", f"path_column "
-             f"{options['path_column']!r}: the engine only finds its default column 'Path' (\"Required field does "
+             f"{quote(options['path_column'])}: the engine only finds its default column 'Path' (\"Required field does "
              "not exist in the record\"); the job fails"))
     invalid = options.get("invalid_lines", "error")
     if invalid in ("error", "drop"):
@@ -373,15 +373,15 @@ def _check_read_json_lines(options, node, i: int, table: MLTable) -> None:
              "that are not valid JSON are silently discarded (use 'error')"))
     elif invalid != "error":
         add((R.READ_OPTION_INVALID, where("invalid_lines"), f"{base}/invalid_lines",
-             f"invalid_lines {invalid!r} must be 'error' or 'drop' (in lower case); the MLTable is rejected"))
+             f"invalid_lines {quote(invalid)} must be 'error' or 'drop' (in lower case); the MLTable is rejected"))
     size = options.get("partition_size")
     if "partition_size" in options and (type(size) is not int or size < 0):
-        add((R.READ_OPTION_INVALID, where("partition_size"), f"{base}/partition_size", f"partition_size {size!r} "
+        add((R.READ_OPTION_INVALID, where("partition_size"), f"{base}/partition_size", f"partition_size {quote(size)} "
              "must be a number of bytes; the MLTable is rejected"))
     include = options.get("include_path_column", False)
     if type(include) is not bool:
         add((R.READ_OPTION_INVALID, where("include_path_column"), f"{base}/include_path_column",
-             f"include_path_column {include!r} must be true or false"))
+             f"include_path_column {quote(include)} must be true or false"))
 
 
 def _other_conversions(value) -> list[tuple[str, str]]:

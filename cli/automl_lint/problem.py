@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import reprlib
 from dataclasses import dataclass
 from enum import Enum
@@ -89,6 +90,16 @@ class Problem:
 
 
 QUOTE_LIMIT = 80
+KEPT_URL = 2048  # an image_url a Problem keeps (and reports print) is at most about this long
+
+
+def kept_url(url: str) -> str:
+    """The image_url a Problem carries: the value itself, or for a huge one its start and a hash of the whole
+    (distinct values stay distinct for baselines and fingerprints; every report stays small)."""
+    if len(url) <= KEPT_URL:
+        return url
+    digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{url[:KEPT_URL - 100]}... ({len(url):,} characters, sha256 {digest})"
 
 
 def quote(value, limit: int = QUOTE_LIMIT) -> str:

@@ -14,11 +14,12 @@ class Omitted:
     """Exact tally of the findings of lines past the ``--max-problems`` limit, which are not kept."""
 
     __slots__ = ("errors", "warnings", "infos", "fails_job", "images_dropped", "annotations_dropped",
-                 "values_altered", "lines", "first_line", "codes", "ignored")
+                 "values_altered", "lines", "first_line", "codes", "ignored", "all_lines")
 
     def __init__(self) -> None:
         self.errors = self.warnings = self.infos = 0
         self.images_dropped = self.annotations_dropped = self.values_altered = self.lines = 0
+        self.all_lines = 0  # lines with findings, blank lines included (``lines`` counts records only)
         self.fails_job = False
         self.first_line: int | None = None
         self.codes: Counter = Counter()  # listed-rule code -> findings (for --statistics)
@@ -56,12 +57,13 @@ class Omitted:
         if worst is Consequence.DROPS_IMAGE and record:
             self.images_dropped += 1
         self.lines += record
+        self.all_lines += 1
         if self.first_line is None:
             self.first_line = line
 
     def merge(self, other: "Omitted", line_offset: int) -> None:
         for name in ("errors", "warnings", "infos", "images_dropped", "annotations_dropped", "values_altered",
-                     "lines", "ignored"):
+                     "lines", "ignored", "all_lines"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.codes.update(other.codes)
         self.fails_job = self.fails_job or other.fails_job

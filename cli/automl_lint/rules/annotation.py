@@ -14,6 +14,7 @@ import operator
 from automl_lint.problem import Consequence
 from automl_lint.rules import polygon as poly_rules
 from automl_lint.rules import rule
+from automl_lint.problem import quote
 
 F = "annotation"
 
@@ -283,7 +284,7 @@ def _check_classes(label: list, classes: list, out: list, rcnn: bool, state, acf
                 out.append((dataset.CLASS_NAMED_BACKGROUND, f"/label/{i}/label", "the class is literally named "
                             "'--bg--': Faster/Mask R-CNN get two '--bg--' classes and shift this one"))
             else:
-                out.append((dataset.CLASS_BEFORE_BACKGROUND, f"/label/{i}/label", f"class {cls!r} sorts before "
+                out.append((dataset.CLASS_BEFORE_BACKGROUND, f"/label/{i}/label", f"class {quote(cls)} sorts before "
                             "'--bg--': Faster/Mask R-CNN give it index 0, the background index, and never learn it"))
             return
 
@@ -312,7 +313,7 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool, ac
                         "with 'unhashable type' and the job fails"))
             return FAIL
         if not is_crowd and crowd not in _CROWD_FALSE_OK:
-            out.append((ISCROWD_READ_AS_ZERO, f"{p}/isCrowd", f"isCrowd {crowd!r} is read as 0 (not crowd); only "
+            out.append((ISCROWD_READ_AS_ZERO, f"{p}/isCrowd", f"isCrowd {quote(crowd)} is read as 0 (not crowd); only "
                         "\"true\", \"True\", \"1\", 1 and true mean crowd"))
     if has_poly:
         try:
@@ -363,13 +364,13 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool, ac
     if coerced:
         for k, v, f in coerced:
             if math.isfinite(f):
-                out.append((COORDINATE_COERCED, f"{p}/{k}", f"{k} {v!r} is silently converted to {f!r}"))
+                out.append((COORDINATE_COERCED, f"{p}/{k}", f"{k} {quote(v)} is silently converted to {f!r}"))
     if type(cls) is not str and rcnn:
-        out.append((CLASS_LABEL_INTEGER, f"{p}/label", f"class label {cls!r} is not a string: Faster/Mask R-CNN "
+        out.append((CLASS_LABEL_INTEGER, f"{p}/label", f"class label {quote(cls)} is not a string: Faster/Mask R-CNN "
                     "fail the job when sorting classes with '--bg--'"))
     elif type(cls) is str and cls != cls.strip():
         from automl_lint.rules.classification import CLASS_NAME_WHITESPACE
-        out.append((CLASS_NAME_WHITESPACE, f"{p}/label", f"class name {cls!r} has surrounding whitespace"))
+        out.append((CLASS_NAME_WHITESPACE, f"{p}/label", f"class name {quote(cls)} has surrounding whitespace"))
 
     # _validate
     if has_poly:
@@ -426,7 +427,7 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool, ac
         bad = [(n, v) for n, v in zip(names, values) if not 0.0 <= v <= 1.0]
         where = "the polygon's extent" if has_poly else "box"
         ptr = f"{p}/polygon" if has_poly else f"{p}/{bad[0][0]}"
-        shown = ", ".join(f"{n}={v!r}" for n, v in bad)
+        shown = ", ".join(f"{n}={quote(v)}" for n, v in bad)
         out.append((BOX_OUT_OF_RANGE, ptr, f"{where} of annotation {i} is outside [0, 1] ({shown}); AutoML drops the "
                     "annotation (no clipping)"))
     return INVALID
@@ -457,9 +458,9 @@ def _value_desc(v) -> str:
     if v is None:
         return "null"
     if type(v) is str:
-        return f"the string {v[:40]!r}"
+        return f"the string {quote(v, 40)}"
     if type(v) is float:
-        return f"the float {v!r}"
+        return f"the float {quote(v)}"
     return f"a JSON {_kind(v)}"
 
 

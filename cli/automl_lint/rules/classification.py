@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from automl_lint.rules import rule
+from automl_lint.problem import quote
 
 F = "classification"
 
@@ -56,7 +57,7 @@ def check_multiclass(record: dict, out: list, state) -> bool:
     if t is str:
         state.add_class(label, str)
         if label != label.strip():
-            out.append((CLASS_NAME_WHITESPACE, "/label", f"class name {label!r} has surrounding whitespace"))
+            out.append((CLASS_NAME_WHITESPACE, "/label", f"class name {quote(label)} has surrounding whitespace"))
         return True
     if t is int or t is bool:
         state.add_class(label, t)
@@ -66,7 +67,7 @@ def check_multiclass(record: dict, out: list, state) -> bool:
     elif t is list:
         what = "a list (the multi-label shape)"
     elif t is float:
-        what = f"a float ({label!r})"
+        what = f"a float ({quote(label)})"
     else:
         what = {type(None): "null", dict: "an object"}.get(t, t.__name__)
     out.append((MULTICLASS_LABEL_TYPE, "/label", f"label is {what}; multi-class needs a string or an integer, "
@@ -80,7 +81,7 @@ def check_multilabel(record: dict, out: list, state) -> bool:
         if "label" not in record:
             what = "missing"
         elif type(label) is str:
-            what = f"a string ({label!r}), not a list"
+            what = f"a string ({quote(label)}), not a list"
         else:
             what = {type(None): "null", dict: "an object"}.get(type(label), type(label).__name__)
         out.append((MULTILABEL_LABEL_TYPE, "/label", f"label is {what}; multi-label needs a list of strings or "
@@ -88,7 +89,7 @@ def check_multilabel(record: dict, out: list, state) -> bool:
         return False
     for i, item in enumerate(label):
         if type(item) not in (str, int, bool):
-            kind = {type(None): "null", list: "a list", dict: "an object", float: f"a float ({item!r})"}.get(
+            kind = {type(None): "null", list: "a list", dict: "an object", float: f"a float ({quote(item)})"}.get(
                 type(item), type(item).__name__)
             out.append((MULTILABEL_LABEL_TYPE, f"/label/{i}", f"item {i} of label is {kind}; AutoML drops the "
                         "image"))
@@ -102,11 +103,11 @@ def check_multilabel(record: dict, out: list, state) -> bool:
     seen = set()
     for i, item in enumerate(label):
         if item in seen and type(item) is not bool:
-            out.append((MULTILABEL_DUPLICATE, f"/label/{i}", f"class {item!r} is listed more than once; AutoML "
+            out.append((MULTILABEL_DUPLICATE, f"/label/{i}", f"class {quote(item)} is listed more than once; AutoML "
                         "collapses it but counts it twice in class frequencies"))
         seen.add(item)
         if type(item) is str and item != item.strip():
-            out.append((CLASS_NAME_WHITESPACE, f"/label/{i}", f"class name {item!r} has surrounding whitespace"))
+            out.append((CLASS_NAME_WHITESPACE, f"/label/{i}", f"class name {quote(item)} has surrounding whitespace"))
     for item in label:
         state.add_class(item, type(item))
     if not label:

@@ -6,6 +6,7 @@ record is compact (two machine integers), so memory stays flat on files of milli
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from itertools import compress
 from collections import Counter
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from automl_lint.problem import Consequence
 from automl_lint.rules import rule
+from automl_lint.problem import quote
 
 F = "dataset"
 
@@ -217,6 +219,13 @@ url_hash = hash
 def sort_group(t: type) -> str:
     """Python can sort values of one group together (numbers: int, float, bool), never across groups."""
     return "string" if t is str else "null" if t is type(None) else "number"
+LONG_CLASS_NAME = 1024  # longer class names are kept as a prefix and a hash of the whole name
+
+
+def long_class_key(name: str) -> str:
+    """A bounded stand-in for a huge class name: distinct names keep distinct keys."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{name[:200]}... ({len(name):,} characters, sha256 {digest})"
 
 
 @dataclass
@@ -252,6 +261,8 @@ class DatasetState:
         if value in counts and type(value) is t:
             counts[value] += 1
             return
+        if t is str and len(value) > LONG_CLASS_NAME:
+            value = long_class_key(value)
         key = (t.__name__, value) if t is not str else value
         counts[key] = counts.get(key, 0) + 1
         if key not in self.class_lines:
@@ -266,12 +277,30 @@ class DatasetState:
         self.kept += 1
 
     def count_str_classes(self, names) -> None:
-        """Count string class names at C speed; register the new ones with this line."""
+        """Count string class names at C speed; register the new ones with this line.
+
+        Only the names of this record are looked at (a run of many unique classes stays linear), and a name
+        longer than LONG_CLASS_NAME is kept under a bounded key (memory stays bounded on huge unique names).
+        """
+        if type(names) is not list:
+            names = list(names)
         counts = self.classes
         known = len(counts)
         counts.update(names)
-        if len(counts) != known:
-            self.note_new_classes(str)
+        if len(counts) == known:
+            return
+        class_lines, line = self.class_lines, self.line
+        for name in names:
+            if name in class_lines:
+                continue
+            if len(name) > LONG_CLASS_NAME:
+                key = long_class_key(name)
+                if name in counts:
+                    counts[key] = counts.get(key, 0) + counts.pop(name)
+                name = key
+            class_lines.setdefault(name, line)
+        if "str" not in self.type_lines:
+            self.type_lines["str"] = line
 
     def note_new_classes(self, t) -> None:
         """Record where classes counted directly into ``classes`` were first seen."""
@@ -398,7 +427,7 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
         few = sorted((v, str(c)) for c, v in counted.items() if v < settings.min_class_examples)
         if few:
             unit = "image(s)" if classification else "object(s)"
-            shown = ", ".join(f"{c!r}: {v}" for v, c in few[:8])
+            shown = ", ".join(f"{quote(c)}: {v}" for v, c in few[:8])
             more = f" and {len(few) - 8} more" if len(few) > 8 else ""
             out.append((CLASS_TOO_FEW, f"{len(few)} class(es) have fewer than {settings.min_class_examples} "
                         f"{unit}: {shown}{more}"))
@@ -406,17 +435,17 @@ def check_dataset(state: DatasetState, task: str, settings, has_validation: bool
             (lo_n, lo), (hi_n, hi) = min((v, str(c)) for c, v in counted.items()), max(
                 (v, str(c)) for c, v in counted.items())
             if lo_n and hi_n / lo_n > settings.max_imbalance_ratio:
-                out.append((CLASS_IMBALANCE, f"class {hi!r} has {hi_n} examples and {lo!r} only {lo_n} (ratio "
+                out.append((CLASS_IMBALANCE, f"class {quote(hi)} has {hi_n} examples and {quote(lo)} only {lo_n} (ratio "
                             f"{hi_n / lo_n:.0f} > {settings.max_imbalance_ratio:g})"))
         if task == "multiclass" and len(names) == 1 and state.kept > 1:
             only = next(iter(names))
-            out.append((SINGLE_CLASS, f"every usable image has the class {only!r}: the model can only answer that"))
+            out.append((SINGLE_CLASS, f"every usable image has the class {quote(only)}: the model can only answer that"))
         variants: dict = {}
         for c in str_names:
             variants.setdefault(c.strip().casefold(), []).append(c)
         clashes = [sorted(v) for v in variants.values() if len(v) > 1]
         for group in sorted(clashes)[:10]:
-            shown = ", ".join(f"{c!r} (line {state.class_lines[c]})" for c in group)
+            shown = ", ".join(f"{quote(c)} (line {state.class_lines[c]})" for c in group)
             out.append((CLASS_NAME_VARIANTS, f"class names {shown} differ only by case or whitespace: AutoML trains "
                         "them as separate classes"))
     return out
@@ -535,9 +564,9 @@ def check_pair(train: DatasetState, valid: DatasetState, task: str, settings) ->
     if only_t or only_v:
         parts = []
         if only_v:
-            parts.append(f"only in validation: {', '.join(map(repr, only_v[:8]))} (never trained)")
+            parts.append(f"only in validation: {', '.join(map(quote, only_v[:8]))} (never trained)")
         if only_t:
-            parts.append(f"only in training: {', '.join(map(repr, only_t[:8]))} (never evaluated)")
+            parts.append(f"only in training: {', '.join(map(quote, only_t[:8]))} (never evaluated)")
         out.append((CLASS_SPLIT_MISMATCH, "; ".join(parts)))
         if task == "object-detection" and settings.uses_yolo(task):
             out.append((YOLO_CLASS_SHIFT, "the training and validation class sets differ: YOLOv5 keeps the class "

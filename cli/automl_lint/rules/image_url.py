@@ -11,6 +11,7 @@ import re
 from urllib.parse import unquote
 
 from automl_lint.rules import rule
+from automl_lint.problem import quote
 
 F = "image_url"
 
@@ -162,17 +163,17 @@ def _check_slow(url: str, out: list) -> str | None:
         out.append((URL_UNRESOLVABLE, p, "image_url is an empty string; AutoML skips the image"))
         return None
     if url != url.strip():
-        out.append((URL_UNRESOLVABLE, p, f"image_url {url!r} has surrounding whitespace; AutoML's converter "
+        out.append((URL_UNRESOLVABLE, p, f"image_url {quote(url)} has surrounding whitespace; AutoML's converter "
                     "rejects it and skips the image"))
         return None
     if "\\" in url:
-        out.append((URL_UNRESOLVABLE, p, f"image_url {url!r} contains backslashes; use forward slashes "
+        out.append((URL_UNRESOLVABLE, p, f"image_url {quote(url)} contains backslashes; use forward slashes "
                     "(AutoML skips the image)"))
         return None
     m = _SCHEME.match(url)
     if not m:
         where = "an absolute local path" if url.startswith("/") or url[1:3] == ":/" else "a relative path"
-        out.append((URL_UNRESOLVABLE, p, f"image_url {url!r} is {where}; AutoML only resolves "
+        out.append((URL_UNRESOLVABLE, p, f"image_url {quote(url)} is {where}; AutoML only resolves "
                     "'AmlDatastore://<datastore>/<path>' or the long 'azureml://subscriptions/...' form, "
                     "and skips the image"))
         return None
@@ -185,17 +186,17 @@ def _check_slow(url: str, out: list) -> str | None:
         return url  # AutoML downloads it and reads the labels
     if scheme == "AmlDatastore":
         if rest.startswith("/"):
-            out.append((URL_UNRESOLVABLE, p, f"image_url {url!r} has ':///' (empty datastore name); AutoML "
+            out.append((URL_UNRESOLVABLE, p, f"image_url {quote(url)} has ':///' (empty datastore name); AutoML "
                         "skips the image"))
             return None
         datastore, sep, path = rest.partition("/")
         if not sep or not path.strip("/"):
             if not sep:
-                out.append((URL_DATASTORE_ONLY, p, f"in {url!r} the first segment {datastore!r} is the datastore "
+                out.append((URL_DATASTORE_ONLY, p, f"in {quote(url)} the first segment {quote(datastore)} is the datastore "
                             "name, so no file is named; write 'AmlDatastore://<datastore>/<path>' (AutoML skips "
                             "the image)"))
             else:
-                out.append((URL_FOLDER, p, f"image_url {url!r} names a folder, not a file; AutoML skips the image"))
+                out.append((URL_FOLDER, p, f"image_url {quote(url)} names a folder, not a file; AutoML skips the image"))
             return None
     elif scheme == "azureml":
         lm = _LONG_FORM.match(rest)
@@ -205,19 +206,19 @@ def _check_slow(url: str, out: list) -> str | None:
             else:
                 why = "it is not the long 'azureml://subscriptions/<sub>/resourcegroups/<rg>/workspaces/<ws>/" \
                       "datastores/<ds>/paths/<path>' form"
-            out.append((URL_UNRESOLVABLE, p, f"image_url {url!r}: {why}; AutoML skips the image"))
+            out.append((URL_UNRESOLVABLE, p, f"image_url {quote(url)}: {why}; AutoML skips the image"))
             return None
         path = lm.group(2)
         if not path.strip("/"):
-            out.append((URL_FOLDER, p, f"image_url {url!r} names a folder, not a file; AutoML skips the image"))
+            out.append((URL_FOLDER, p, f"image_url {quote(url)} names a folder, not a file; AutoML skips the image"))
             return None
     else:
         hint = " (the scheme is case-sensitive: 'AmlDatastore')" if low in ("amldatastore", "azureml") else ""
-        out.append((URL_UNRESOLVABLE, p, f"image_url {url!r} has the scheme {scheme!r}{hint}; AutoML's converter "
+        out.append((URL_UNRESOLVABLE, p, f"image_url {quote(url)} has the scheme {quote(scheme)}{hint}; AutoML's converter "
                     "rejects it and skips the image"))
         return None
     if url.endswith("/"):
-        out.append((URL_FOLDER, p, f"image_url {url!r} names a folder, not a file; AutoML skips the image"))
+        out.append((URL_FOLDER, p, f"image_url {quote(url)} names a folder, not a file; AutoML skips the image"))
         return None
     changes = []
     if "//" in rest:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from automl_lint.rules import rule
+from automl_lint.problem import quote
 
 F = "images"
 
@@ -256,14 +257,14 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
         mismatch.append(f"its extension says {EXTENSION_FORMATS[ext]}")
     declared = _format_name(details.get("format")) if details else None
     if declared is not None and declared != real:
-        mismatch.append(f"image_details.format says {details['format']!r}")
+        mismatch.append(f"image_details.format says {quote(details['format'])}")
     if mismatch:
         out.append((FORMAT_MISMATCH, "/image_url", f"the file is {probe.format} but " + " and ".join(mismatch)))
     if details:
         for key, real_size in (("width", probe.width), ("height", probe.height)):
             size = _declared_size(details.get(key))
             if size is not None and size != real_size:
-                out.append((SIZE_MISMATCH, f"/image_details/{key}", f"image_details.{key} is {details[key]!r} but "
+                out.append((SIZE_MISMATCH, f"/image_details/{key}", f"image_details.{key} is {quote(details[key])} but "
                             f"the image is {probe.width}x{probe.height}"))
     if probe.orientation not in (0, 1):
         turned = probe.orientation >= 5

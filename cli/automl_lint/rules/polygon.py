@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from automl_lint.rules import rule
+from automl_lint.problem import quote
 
 F = "polygon"
 
@@ -182,7 +183,7 @@ def clean(poly: list, pointer: str, out: list) -> list:
         elif any(v < 0.0 or v > 1.0 for v in segment):
             bad = next(v for v in segment if v < 0.0 or v > 1.0)
             hint = _pixel_hint(segment)
-            out.append((SEGMENT_OUT_OF_RANGE, f"{pointer}/{j}", f"segment {j} has the value {bad!r} outside [0, 1]; "
+            out.append((SEGMENT_OUT_OF_RANGE, f"{pointer}/{j}", f"segment {j} has the value {quote(bad)} outside [0, 1]; "
                         f"AutoML deletes the whole segment{hint}"))
         else:
             kept.append(segment)
