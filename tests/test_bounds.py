@@ -203,3 +203,53 @@ def test_huge_unique_class_names_in_a_gzip_file_stay_bounded(tmp_path):
             fh.write(json.dumps({"image_url": f"AmlDatastore://ds/{i}.jpg", "label": f"{i}" + "x" * 20_000_000}))
             fh.write("\n")
     assert _peak_kib(f, "--jobs", "1", "--format", "concise") < 500 * 1024
+
+
+# --- MLTable bombs, FIFOs ---------------------------------------------------------------------------------------
+
+HEADER = ("transformations:\n  - read_json_lines: {encoding: utf8, invalid_lines: error}\n"
+          "  - convert_column_types:\n      - {columns: image_url, column_type: stream_info}\n")
+BOMB = "".join(f"{a}: &{a} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+               for p, a in zip([""] + list("abcdefgh"), "abcdefghi"))
+
+
+@pytest.mark.parametrize("where", ["paths: *i\ntransformations: *i\n", "paths: [{file: *i}]\n" + HEADER,
+                                   "paths: [{file: ./a.jsonl}]\nmetadata: *i\n" + HEADER])
+def test_an_mltable_alias_bomb_is_one_finding(where, tmp_path, capsys):
+    (tmp_path / "MLTable").write_text(BOMB + where)
+    doc = _json(capsys, tmp_path)
+    codes = [p["code"] for f in doc["files"] for p in f["problems"]]
+    assert codes == ["AML801"], codes
+    assert "alias" in doc["files"][0]["problems"][0]["message"]
+
+
+def test_an_mltable_with_a_few_anchors_is_still_read(tmp_path, capsys):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"image_url": "AmlDatastore://ds/a.jpg", "label": "cat"}) + "\n")
+    (tmp_path / "MLTable").write_text("paths:\n  - &f {file: ./a.jsonl}\n" + HEADER)
+    doc = _json(capsys, tmp_path)
+    assert [f["path"].endswith("a.jsonl") for f in doc["files"]] == [False, True]
+
+
+def test_a_huge_mltable_is_not_read(tmp_path, capsys):
+    (tmp_path / "MLTable").write_text("paths:\n  - file: ./a.jsonl\n" + "# padding\n" * 200_000 + HEADER)
+    doc = _json(capsys, tmp_path)
+    assert [p["code"] for p in doc["files"][0]["problems"]] == ["AML801"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("args", [["--format", "sarif"], ["--format", "gitlab"], ["--write-baseline", "{tmp}/b.json"],
+                                  ["--format", "sarif", "--baseline", "{tmp}/empty.json"]])
+def test_a_fifo_input_is_read_once_for_every_format_and_baseline(args, tmp_path):
+    """Fingerprints and baselines re-opened the input to hash lines without an image_url: a FIFO hung."""
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    (tmp_path / "empty.json").write_text(json.dumps({"tool": "automl-lint", "version": 1, "entries": []}))
+    data = (json.dumps({"label": "cat"}) + "\n{oops\n").encode() * 50
+    proc = subprocess.Popen([sys.executable, "-m", "automl_lint", str(fifo), "--jobs", "1",
+                             *[a.format(tmp=tmp_path) for a in args]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(fifo, "wb") as fh:  # a writer that writes once, as a pipe does
+        fh.write(data)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == (0 if "--write-baseline" in args else 1), err
+    assert b"Traceback" not in err

@@ -70,13 +70,21 @@ def load(path: str, allow_outside: bool = False) -> MLTable:
         return table
     try:
         with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8-sig")
+            data = fh.read(MAX_MLTABLE_BYTES + 1)
+        if len(data) > MAX_MLTABLE_BYTES:
+            add((R.YAML_INVALID, None, "", f"the MLTable is larger than {MAX_MLTABLE_BYTES:,} bytes; not read"))
+            return table
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         add((R.YAML_INVALID, None, "", f"the MLTable is not UTF-8 text ({exc.reason})"))
         return table
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+            add((R.YAML_INVALID, None, "", f"the MLTable's YAML aliases expand to more than {MAX_YAML_NODES:,} "
+                 "values (an alias bomb); not read"))
+            return table
         doc = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -162,6 +170,36 @@ def _is_text(path: str) -> bool:
     except UnicodeDecodeError as exc:
         return exc.start > len(head) - 4  # a character cut by the 64 KiB window
     return True
+
+
+MAX_MLTABLE_BYTES = 1024 * 1024  # MLTable files are a few hundred bytes
+MAX_YAML_NODES = 100_000  # values of the document once every alias is expanded
+
+
+def _expanded_size(root) -> int:
+    """How many values the YAML document has once aliases are expanded (``*a`` repeats the whole ``&a`` value),
+    counted over the node graph without expanding it; a cycle counts as too many."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = (node.value if isinstance(node, yaml.SequenceNode) else
+                        [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
+            sizes[key] = min(MAX_YAML_NODES + 1, 1 + sum(sizes.get(id(c), MAX_YAML_NODES + 1) for c in children))
+            continue
+        if key in sizes:
+            continue
+        sizes[key] = MAX_YAML_NODES + 1  # in progress: a node reached again before it is finished is a cycle
+        stack.append((node, True))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((c, False) for c in node.value if id(c) not in sizes)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((c, False) for pair in node.value for c in pair if id(c) not in sizes)
+    return sizes[id(root)]
 
 
 def _line(node, *keys) -> int | None:
