@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import orjson
 
 from automl_lint.engine import FileResult
-from automl_lint.problem import Problem
+from automl_lint.problem import Problem, quote
 from automl_lint.reader import SourceError
 from automl_lint.rules import tool
 from automl_lint.settings import Settings
@@ -167,8 +167,8 @@ def apply(baseline_path: str, results: list[FileResult], settings: Settings) -> 
         file_settings = settings.for_path(r.path)
         if rule.code not in file_settings.enabled or key.code not in file_settings.enabled:
             continue
-        where = f" at {key.pointer}" if key.pointer else ""
-        what = key.record if key.record and not key.record.startswith(("line:", "message:")) else "a record"
+        where = f" at {quote(key.pointer)}" if key.pointer else ""  # baseline fields come with the data too
+        what = quote(key.record) if key.record and not key.record.startswith(("line:", "message:")) else "a record"
         for _ in range(left):
             r.problems.append(Problem(
                 r.path, None, key.pointer, rule.code, rule.name, file_settings.severities[rule.code],
