@@ -207,3 +207,34 @@ def test_hostile_strings_in_an_error_line_stay_inert(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert rc == 2 and err.count("\n") == 1
     assert_safe_output("stderr", err, 0)
+
+
+# Generated strings as class names, image_url values, keys and file names of a real file, through the whole CLI.
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(cls=texts, url=texts, key=texts, name=st.text(st.characters(blacklist_characters="/\x00",
+                                                                  blacklist_categories=("Cs",)), min_size=1,
+                                                     max_size=20))
+def test_generated_strings_in_a_real_file_stay_inert_in_every_format(cls, url, key, name, tmp_path_factory,
+                                                                      capsys, monkeypatch):
+    folder = tmp_path_factory.mktemp("gen")
+    path = folder / (name + ".jsonl")
+    try:
+        path.write_text("", encoding="utf-8")
+    except (OSError, UnicodeEncodeError, ValueError):
+        return  # a name the file system refuses
+    records = [{"image_url": url, "label": [{"label": cls, "topX": 0.5, "topY": 0.1, "bottomX": 0.1,
+                                             "bottomY": 0.5}], key: 1},
+               {"image_url": "AmlDatastore://ds/" + url, "label": cls}]
+    path.write_bytes(b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+                              for r in records))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(folder / "summary.md"))
+    for fmt in FORMATS:
+        rc = main([str(path), "--format", fmt, "--jobs", "1", "--task", "od"])
+        out, err = capsys.readouterr()
+        assert rc in (0, 1), err
+        assert_safe_output(fmt, out, out.count("##vso[") if fmt == "azure" else 0)
+        assert_safe_output("stderr", err, 0)
+    assert_safe_output("github-summary", (folder / "summary.md").read_text(), 0)
