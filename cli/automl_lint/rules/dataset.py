@@ -219,6 +219,8 @@ url_hash = hash
 def sort_group(t: type) -> str:
     """Python can sort values of one group together (numbers: int, float, bool), never across groups."""
     return "string" if t is str else "null" if t is type(None) else "number"
+
+
 LONG_CLASS_NAME = 1024  # longer class names are kept as a prefix and a hash of the whole name
 
 
