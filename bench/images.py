@@ -10,7 +10,8 @@ block), half PNG, a few exact copies under other names, and an object-detection 
 Every measurement is a fresh `automl-lint` process; for each it reports wall seconds, images/s and the bytes the
 process read (`rchar` of /proc/<pid>/io, every read() the process made: the JSONL, Python's modules, the probe
 cache and the images). "image bytes/image" subtracts a text-only run's bytes read, so it is what reading the images
-cost. "cold" runs start with an empty probe cache, "warm" runs with the cache the cold run left. The page cache is
+cost. On Blob storage, "Blob bytes/image" counts what the service sent (headers and bodies) through a counting
+proxy, in separate runs. "cold" runs start with an empty probe cache, "warm" runs with the cache the cold run left. The page cache is
 warm in both (the images were read before), so "cold" measures the probe work, not the disk.
 
 See bench/README.md for how to read the output.
@@ -177,7 +178,8 @@ def measure(label: str, cmd: list[str], env: dict, repeat: int, count: int, befo
             "maxrss_mb": max(r["maxrss_kb"] for r in runs) / 1024, "count": count}
 
 
-def scenario(name: str, train: str, location_args: list[str], env: dict, a, count: int) -> list[dict]:
+def scenario(name: str, train: str, location_args: list[str], env: dict, a, count: int, proxy=None,
+             proxy_env=None) -> list[dict]:
     linter = [a.python, "-m", "automl_lint"]
     common = [train, "--task", "od", "--format", "json", "--output-file", os.devnull, "--exit-zero"]
     cache = tempfile.mkdtemp(prefix="automl-lint-bench-cache-")
@@ -191,6 +193,15 @@ def scenario(name: str, train: str, location_args: list[str], env: dict, a, coun
             full = linter + common + ["--images=full"] + location_args + ["--image-cache", cache]
             rows.append(measure(f"{name}: --images=full cold", full, env, a.repeat, count,
                                 before=lambda: shutil.rmtree(cache, ignore_errors=True)))
+        if proxy is not None:
+            # Bytes from Blob storage, counted by a proxy (a separate run each: the proxy slows the transfer).
+            for row, before in ((rows[1], lambda: shutil.rmtree(cache, ignore_errors=True)), (rows[2], None)):
+                if before:
+                    before()
+                proxy.received = 0
+                run(header, proxy_env)
+                row["blob_bytes_per_image"] = proxy.received / count
+                log(f"  {row['label']:28s} Blob bytes received: {proxy.received / 1e6:.1f} MB")
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     text = rows[0]
@@ -201,6 +212,51 @@ def scenario(name: str, train: str, location_args: list[str], env: dict, a, coun
         r["bytes_per_image"] = r["rchar"] / count
         r["image_bytes_per_image"] = (r["rchar"] - text["rchar"]) / count if r is not text else None
     return rows
+
+
+class CountingProxy:
+    """A TCP proxy in front of Azurite counting the bytes the Blob service sends to the client (HTTP headers and
+    bodies): what automl-lint read from Blob storage, which /proc/<pid>/io does not count (sockets)."""
+
+    def __init__(self, port: int) -> None:
+        import asyncio
+        import threading
+
+        self.target, self.received = port, 0
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def pipe(reader, writer, count):
+            try:
+                while True:
+                    data = await reader.read(1 << 16)
+                    if not data:
+                        break
+                    if count:
+                        self.received += len(data)
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        async def handle(client_r, client_w):
+            try:
+                up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target)
+            except OSError:
+                client_w.close()
+                return
+            await asyncio.gather(pipe(client_r, up_w, False), pipe(up_r, client_w, True))
+
+        async def start():
+            self.server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        threading.Thread(target=lambda: (self.loop.run_until_complete(start()), self.loop.run_forever()),
+                         daemon=True).start()
+        ready.wait(10)
 
 
 class Azurite:
@@ -230,9 +286,14 @@ class Azurite:
         service = BlobServiceClient.from_connection_string(self.connection)
         container = service.create_container("bench")
         img = os.path.join(folder, "img")
-        for name in sorted(os.listdir(img)):
+
+        def upload(name):
             with open(os.path.join(img, name), "rb") as fh:
                 container.upload_blob(f"img/{name}", fh.read())
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(upload, sorted(os.listdir(img))))
 
     def close(self) -> None:
         try:
@@ -251,13 +312,14 @@ def render(rows: list[dict], info: dict) -> str:
     out = [f"Machine: {info['machine']}; {info['count']:,} images ({info['images']}); median of {info['repeat']} "
            f"run(s); load average before the run {info['load']}.", "",
            "| run | seconds (runs) | images/s | images/s of the image pass | bytes read/image | "
-           "image bytes read/image | peak RSS MB |", "|---|---:|---:|---:|---:|---:|---:|"]
+           "image bytes read/image | Blob bytes/image | peak RSS MB |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         runs = ", ".join(f"{s:.2f}" for s in r["runs"])
         ipp = f"{r['image_images_per_s']:,.0f}" if r["image_images_per_s"] else "-"
         ibpi = f"{r['image_bytes_per_image'] / 1024:,.1f} KiB" if r["image_bytes_per_image"] is not None else "-"
+        blob = f"{r['blob_bytes_per_image'] / 1024:,.1f} KiB" if "blob_bytes_per_image" in r else "-"
         out.append(f"| {r['label']} | {r['seconds']:.2f} ({runs}) | {r['images_per_s']:,.0f} | {ipp} | "
-                   f"{r['bytes_per_image'] / 1024:,.1f} KiB | {ibpi} | {r['maxrss_mb']:.0f} |")
+                   f"{r['bytes_per_image'] / 1024:,.1f} KiB | {ibpi} | {blob} | {r['maxrss_mb']:.0f} |")
     return "\n".join(out) + "\n"
 
 
@@ -291,7 +353,11 @@ def main(argv=None) -> int:
         try:
             log("== Blob (Azurite)")
             env_blob = dict(env, AZURE_STORAGE_CONNECTION_STRING=azurite.connection)
-            rows += scenario("Azurite", train, ["--datastore", "bench=az://bench"], env_blob, a, count)
+            proxy = CountingProxy(azurite.port)
+            env_proxy = dict(env, AZURE_STORAGE_CONNECTION_STRING=azurite.connection.replace(
+                f":{azurite.port}/", f":{proxy.port}/"))
+            rows += scenario("Azurite", train, ["--datastore", "bench=az://bench"], env_blob, a, count, proxy,
+                             env_proxy)
         finally:
             azurite.close()
     import platform

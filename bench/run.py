@@ -618,7 +618,7 @@ def main(argv=None) -> int:
                        capture_output=True, text=True)
     if r.returncode != 0:
         log(f"ERROR: {a.python} cannot import orjson/jsonschema: {r.stderr.strip().splitlines()[-1]}")
-        log("       run with the project venv, e.g. /work/venv/bin/python bench/run.py, or pass --python.")
+        log("       run with the project venv, e.g. .venv/bin/python bench/run.py, or pass --python.")
         return 2
     bench = Bench(a)
     if not a.no_naive:

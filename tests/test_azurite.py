@@ -88,3 +88,45 @@ def test_blob_leakage_across_training_and_validation(azurite, run_json, monkeypa
                       "--datastore", f"fixtures=az://{CONTAINER}", "--image-cache", "")
     assert {(p["line"], p["code"]) for f in doc["files"] if f["role"] == "validation" for p in f["problems"]
             if p["code"].startswith("AML7")} == {(1, "AML713")}
+
+
+def test_warm_cache_is_answered_from_folder_listings_not_one_request_per_blob(azurite, run_json, monkeypatch,
+                                                                              tmp_path):
+    from automl_lint.images.storage import Storage
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite)
+    args = (IMAGES / "train.jsonl", "--images", "--datastore", f"fixtures=az://{CONTAINER}", "--image-cache",
+            tmp_path)
+    _, cold = run_json(*args)
+    asked = []
+    real = Storage.heads
+    monkeypatch.setattr(Storage, "heads", lambda self, locs, known, full: asked.extend(locs) or
+                        real(self, locs, known, full))
+    _, warm = run_json(*args)
+    assert _image_problems(warm) == _image_problems(cold)
+    # Only the image that does not exist is asked for by name; the 15 others matched the listing.
+    assert asked == [f"az://{CONTAINER}/img/missing.jpg"]
+
+
+def test_blob_header_mode_reads_ranges_and_uses_content_md5(azurite, monkeypatch):
+    from automl_lint.images.batch import probe_batch
+    from automl_lint.images.probe import HEAD_BYTES
+    from automl_lint.images.storage import Storage
+    from automl_lint.settings import Settings
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite)
+    storage = Storage()
+    fs, _ = storage._blob(f"az://{CONTAINER}/x")
+    big = os.urandom(3 * HEAD_BYTES)
+    fs.pipe_file(f"{CONTAINER}/big/noise.png", big)
+    read = []
+    real = fs.cat_file
+    monkeypatch.setattr(fs, "cat_file", lambda path, **kw: read.append(kw) or real(path, **kw))
+    [p] = probe_batch([(f"az://{CONTAINER}/big/noise.png", f"az://{CONTAINER}", None)], Settings(images="header"),
+                      storage)
+    assert p.bytes == len(big) and p.error == "not an image Pillow can identify"
+    assert read == []  # one ranged read of the head; nothing fetched beyond it
+    import hashlib
+
+    # Content-MD5 kept by the service lets identical blobs be recognised without reading them whole.
+    assert p.md5 == hashlib.md5(big).hexdigest()

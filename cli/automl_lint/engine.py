@@ -103,8 +103,8 @@ class RecordChecker:
             self.image_refs, self._image_ref = [], image_ref
         self.ok_classes: set = set()
         self.fast = None
-        # The fast path skips records that match the schema and need no finding; --images needs every record.
-        if settings.kind == "training" and task is not None and self.image_refs is None:
+        # The fast path skips records that match the schema and need no finding (--images keeps their image).
+        if settings.kind == "training" and task is not None:
             fast = {
                 "object-detection": annotation.fast_detection,
                 "instance-segmentation": annotation.fast_segmentation,
@@ -140,6 +140,8 @@ class RecordChecker:
             # with keys the schema does not know leaves the fast path: the engine's limits are checked on them.
             if valid and plain_record(value, self.family) and (
                     self.fast(value, raw, state) or self._learn_classes(value) and self.fast(value, raw, state)):
+                if self.image_refs is not None:
+                    self.image_refs.append(self._image_ref(state.line, value["image_url"], value))
                 return
         if self.kind == "training" and engine_reading(value, raw, out, self.drop, self.top_keys):
             return  # nested beyond the engine's limit: the job fails, nothing more to say

@@ -7,6 +7,7 @@ Blob read by ranges), compares with what the caller's cache knows, and probes th
 from __future__ import annotations
 
 from automl_lint.images.probe import HEAD_BYTES, MISSING, OUTSIDE, Probe, probe_bytes, probe_head, unreadable
+from automl_lint.images.locate import is_blob
 from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage
 
 
@@ -30,7 +31,33 @@ def probe_batch(refs: list, settings, storage: Storage | None = None) -> list:
     """
     storage = storage or Storage()
     full = settings.images == "full"
-    return [_probe_one(storage, location, root, known, full) for location, root, known in refs]
+    out: list = [None] * len(refs)
+    blobs = [i for i, ref in enumerate(refs) if is_blob(ref[0])]
+    for i, (location, root, known) in enumerate(refs):
+        if not blobs or not is_blob(location):
+            out[i] = _probe_one(storage, location, root, known, full)
+    if blobs:
+        heads = storage.heads([refs[i][0] for i in blobs], [refs[i][2] for i in blobs], full)
+        for i, (opened, head) in zip(blobs, heads):
+            out[i] = _probe_blob(opened, head, refs[i][2], full)
+    return out
+
+
+def _probe_blob(opened, head: bytes | None, known, full: bool) -> Probe | None:
+    if opened is None:
+        return MISSING
+    if isinstance(opened, OutsideRoot):
+        return OUTSIDE
+    if isinstance(opened, Exception):
+        return unreadable(str(opened))
+    if head is None:
+        return None  # the etag still matches the cache
+    try:
+        p = probe_bytes(opened.read_all(head), True) if full else probe_head(head, opened.size, opened.read)
+    except ImageUnreadable as exc:
+        return unreadable(str(exc))
+    p.bytes, p.version, p.md5 = opened.size, opened.version, opened.md5
+    return p
 
 
 def _probe_one(storage: Storage, location: str, root: str, known, full: bool) -> Probe | None:

@@ -29,8 +29,8 @@ from automl_lint.rules import images as R
 # Local images probed in worker processes when at least this many need reading (a fork costs ~20 ms).
 PROCESS_MIN = 2000
 LOCAL_BATCH = 256
-BLOB_BATCH = 8
-BLOB_THREADS = 32
+BLOB_BATCH = 64    # fetched concurrently (at most 64 requests in flight per batch)
+BLOB_THREADS = 4   # batches in flight: one thread parses while the others' requests wait on the network
 # The mapping is judged wrong when at least this many located images of a file are missing, and most of them are.
 SUSPECT_MIN_MISSING = 2
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
@@ -136,6 +136,8 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
     local = [ref(loc) for loc in todo if not is_blob(loc)]
     blob = [ref(loc) for loc in todo if is_blob(loc)]
     executor = distributed.current()
+    if blob:
+        blob = _answer_from_listings(blob, storage, cache, entries, full, probes, settle)
     try:
         if executor is not None:  # --dask: the batches run on the cluster's workers
             executor.probe(local + blob, settings, take)
@@ -144,13 +146,7 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
             jobs = settings.jobs or os.cpu_count() or 1
             uncached = sum(1 for r in local if r[2] is None)
             if jobs > 1 and _CAN_FORK and uncached >= PROCESS_MIN:
-                from automl_lint.engine import _ignore_sigint
-
-                # The pool's exit terminates the workers: Ctrl-C does not wait for the queued batches.
-                with multiprocessing.get_context("fork").Pool(min(jobs, len(batches)),
-                                                              initializer=_ignore_sigint) as pool:
-                    for batch, results in zip(batches, pool.imap(_worker, [(b, settings) for b in batches])):
-                        take(batch, results)
+                _pooled(batches, settings, take, jobs)
             elif full:
                 _threaded(batches, settings, storage, take, max(2, min(8, jobs * 2)))
             else:
@@ -158,11 +154,53 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
                     take(batch, probe_batch(batch, settings, storage))
         if blob and executor is None:
             batches = [blob[i:i + BLOB_BATCH] for i in range(0, len(blob), BLOB_BATCH)]
-            _threaded(batches, settings, storage, take, 4 if full else BLOB_THREADS)
+            jobs = settings.jobs or os.cpu_count() or 1
+            if jobs > 1 and _CAN_FORK and len(blob) >= PROCESS_MIN:
+                # The Blob client's per-request work is Python: every core helps. Each worker opens its own
+                # connections; at most 2 batches per worker are queued.
+                _pooled(batches, settings, take, jobs)
+            else:
+                _threaded(batches, settings, storage, take, 2 if full else BLOB_THREADS)
     except StorageUnavailable:
         raise
     except OSError as exc:
         raise StorageUnavailable(f"cannot read images: {exc}") from None
+
+
+def _answer_from_listings(refs: list, storage: Storage, cache: ProbeCache, entries: dict, full: bool, probes: dict,
+                          settle) -> list:
+    """Cached Blob images whose folder listing still shows the cached size and etag are answered without a
+    request of their own; the rest are returned to be probed (with nothing known: one ranged read each)."""
+    by_folder: dict[str, list] = defaultdict(list)
+    for r in refs:
+        if r[2] is not None:
+            by_folder[r[0].rsplit("/", 1)[0]].append(r)
+    rest = [r for r in refs if r[2] is None]
+    for folder, group in by_folder.items():
+        if len(group) < 4:  # a listing pays from a few blobs on
+            rest.extend(group)
+            continue
+        listed = storage.listed(folder, {r[0].rsplit("/", 1)[1] for r in group})
+        answered = []
+        for r in group:
+            now = listed.get(r[0].rsplit("/", 1)[1])
+            p = cache.answer(entries[r[0]], now[0], now[1], full) if now else None
+            if p is None:
+                rest.append((r[0], r[1], None) if now else r)
+            else:
+                probes[r[0]] = p
+                answered.append(r[0])
+        settle(answered)
+    return rest
+
+
+def _pooled(batches: list, settings, take, jobs: int) -> None:
+    from automl_lint.engine import _ignore_sigint
+
+    # The pool's exit terminates the workers: Ctrl-C does not wait for the queued batches.
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(batches)), initializer=_ignore_sigint) as pool:
+        for batch, results in zip(batches, pool.imap(_worker, [(b, settings) for b in batches])):
+            take(batch, results)
 
 
 def _worker(args):

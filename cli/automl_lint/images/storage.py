@@ -13,6 +13,7 @@ Files are only ever opened for reading.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import stat as _stat
@@ -57,12 +58,15 @@ class Opened:
     def read(self, offset: int, n: int) -> bytes:
         return self._read(offset, n) if n > 0 and offset < self.size else b""
 
-    def read_all(self) -> bytes:
+    def read_all(self, head: bytes = b"") -> bytes:
+        """The whole file (``head``: its first bytes, already read)."""
         if self.size > MAX_IMAGE_BYTES:
             raise ImageUnreadable(f"the file is {self.size:,} bytes, over automl-lint's limit of "
                                   f"{MAX_IMAGE_BYTES:,}")
+        if len(head) >= self.size:
+            return head
         with _budget.take(self.size):
-            parts, offset = [], 0
+            parts, offset = [head], len(head)
             while offset < self.size:
                 data = self.read(offset, min(_CHUNK * 16, self.size - offset))
                 if not data:
@@ -212,7 +216,7 @@ class Storage:
             return None
         if str(info.get("name", path)).strip("/") != path.strip("/"):
             raise OutsideRoot(location)  # the service answered for another blob than the one asked for
-        version = str(info.get("etag") or info.get("last_modified"))
+        version = _etag(info.get("etag")) or str(info.get("last_modified"))
         size = int(info["size"])
 
         def read(offset: int, n: int) -> bytes:
@@ -221,6 +225,140 @@ class Storage:
             except FileNotFoundError:
                 raise ImageUnreadable("the blob was deleted while it was read") from None
         return Opened(size, version, read, md5=_md5(info))
+
+    def heads(self, locations: list[str], known: list, full: bool) -> list:
+        """Blob images in one round trip each, concurrently: ``[(opened or None or an exception, head bytes)]``.
+
+        A ranged GET of the first ``HEAD_BYTES`` returns them with the blob's size, etag and Content-MD5 (full mode
+        reads the rest with ``Opened.read_all``, within the memory budget); where ``known`` (size, version, full) is given, a HEAD request comes first and
+        nothing is read when the etag still matches (the head is then None). None: the blob does not exist.
+        Filesystems without adlfs's async client are read through fsspec's generic calls.
+        """
+        from automl_lint.images.probe import HEAD_BYTES
+
+        fs, _ = self._blob(locations[0])
+        client = getattr(fs, "service_client", None)
+        if client is None or getattr(fs, "loop", None) is None:
+            return [self._head_sync(loc, k, full) for loc, k in zip(locations, known)]
+        from fsspec.asyn import sync
+
+        async def one(location, k):
+            container, _, blob = _split_blob(location)[1].partition("/")
+            account = _split_blob(location)[0]
+            if account in self._timed_out:
+                return ImageUnreadable(self._timed_out[account]), None
+            try:
+                async with client.get_blob_client(container, blob) as bc:
+                    if k is not None:
+                        props = await asyncio.wait_for(bc.get_blob_properties(timeout=BLOB_TIMEOUT), BLOB_TIMEOUT)
+                        opened = self._opened(location, props)
+                        if k[0] == opened.size and k[1] == opened.version and (k[2] or not full):
+                            return opened, None
+                    try:
+                        stream = await asyncio.wait_for(bc.download_blob(
+                            offset=0, length=HEAD_BYTES, timeout=BLOB_TIMEOUT, max_concurrency=1), BLOB_TIMEOUT)
+                    except Exception as exc:
+                        if getattr(exc, "status_code", None) != 416:
+                            raise
+                        # A ranged read of an empty blob: its properties say so.
+                        props = await asyncio.wait_for(bc.get_blob_properties(timeout=BLOB_TIMEOUT), BLOB_TIMEOUT)
+                        return self._opened(location, props), b""
+                    opened = self._opened(location, stream.properties)
+                    return opened, await asyncio.wait_for(stream.readall(), BLOB_TIMEOUT)
+            except asyncio.TimeoutError:
+                reason = f"Blob Storage did not answer within {BLOB_TIMEOUT} s"
+                self._timed_out.setdefault(account, reason)
+                return ImageUnreadable(reason), None
+            except Exception as exc:
+                if type(exc).__name__ == "ResourceNotFoundError":
+                    return None, None
+                return ImageUnreadable(f"{type(exc).__name__}: {exc}".splitlines()[0][:300]), None
+
+        async def gather():
+            limit = asyncio.Semaphore(64)
+
+            async def bounded(location, k):
+                async with limit:
+                    return await one(location, k)
+            return await asyncio.gather(*(bounded(loc, k) for loc, k in zip(locations, known)))
+
+        results = sync(fs.loop, gather)
+        return [(r[0], r[1]) for r in results]
+
+    def listed(self, folder: str, names: set[str]) -> dict[str, tuple[int, str]]:
+        """{name: (size, etag)} for the blobs ``names`` directly under the Blob ``folder``, from listing pages
+        (up to 5,000 blobs per request instead of one request per blob). Only the wanted entries are kept, the
+        listing stops past the last wanted name (names come sorted), and it gives up after ten times as many
+        entries as wanted (a folder far larger than what the dataset uses): those are then asked one by one.
+        """
+        fs, path = self._blob(folder)
+        client = getattr(fs, "service_client", None)
+        if client is None or getattr(fs, "loop", None) is None or not names:
+            return {}
+        container, _, prefix = path.partition("/")
+        prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        last = max(names)
+        budget = 10 * len(names) + 5000
+        from fsspec.asyn import sync
+
+        async def walk():
+            found: dict = {}
+            seen = 0
+            async with client.get_container_client(container) as cc:
+                async for blob in cc.list_blobs(name_starts_with=prefix, timeout=BLOB_TIMEOUT):
+                    name = blob.name[len(prefix):]
+                    if name in names:
+                        found[name] = (int(blob.size), _etag(blob.etag))
+                    seen += 1
+                    if name > last or seen > budget:
+                        break
+            return found
+
+        account = _split_blob(folder)[0]
+        if account in self._timed_out:
+            return {}
+        try:
+            return sync(fs.loop, asyncio.wait_for, walk(), BLOB_TIMEOUT * 4)
+        except Exception:  # listing is only a shortcut: each blob is then asked for itself
+            return {}
+
+    def _opened(self, location: str, props) -> Opened:
+        fs, path = self._blob(location)
+        if props.name is not None and str(props.name).strip("/") != path.partition("/")[2].strip("/"):
+            raise OutsideRoot(location)  # the service answered for another blob than the one asked for
+        settings = props.content_settings
+        md5 = getattr(settings, "content_md5", None) if settings is not None else None
+        if isinstance(md5, str):
+            import base64
+
+            md5 = base64.b64decode(md5)
+
+        def read(offset: int, n: int) -> bytes:
+            try:
+                return self._call(location, fs.cat_file, path, start=offset, end=offset + n)
+            except FileNotFoundError:
+                raise ImageUnreadable("the blob was deleted while it was read") from None
+        size = getattr(props, "size", None) or 0
+        content_range = getattr(props, "content_range", None)  # "bytes 0-16383/391234" on a ranged read
+        if content_range and "/" in content_range:
+            size = content_range.rsplit("/", 1)[1]
+        return Opened(int(size), _etag(props.etag) or str(props.last_modified), read, md5=bytes(md5).hex() if md5 else "")
+
+    def _head_sync(self, location: str, known, full: bool):
+        from automl_lint.images.probe import HEAD_BYTES
+
+        try:
+            opened = self.open(location, location)
+        except (ImageUnreadable, OutsideRoot) as exc:
+            return exc, None
+        if opened is None:
+            return None, None
+        if known is not None and known[0] == opened.size and known[1] == opened.version and (known[2] or not full):
+            return opened, None
+        try:
+            return opened, opened.read(0, min(opened.size, HEAD_BYTES))
+        except ImageUnreadable as exc:
+            return exc, None
 
     def _call(self, location: str, operation, path: str, **kwargs):
         """A Blob operation bounded by BLOB_TIMEOUT; failures other than 'not found' become ImageUnreadable."""
@@ -256,6 +394,11 @@ class Storage:
                     raise StorageUnavailable(f"cannot connect to Azure Blob for {location}: {exc}") from None
                 self._filesystems[account] = fs
         return fs, path
+
+
+def _etag(etag) -> str:
+    """An etag as listings and reads agree on (listings give it bare, reads in quotes)."""
+    return str(etag).strip('"') if etag else ""
 
 
 def _md5(info: dict) -> str:
