@@ -23,7 +23,7 @@ from automl_lint.images.locate import Locator, is_blob
 from automl_lint.images.probe import MISSING, Probe
 from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage, StorageUnavailable
 from automl_lint import distributed
-from automl_lint.problem import Problem
+from automl_lint.problem import Problem, quote
 from automl_lint.rules import images as R
 
 # Local images probed in worker processes when at least this many need reading (a fork costs ~20 ms).
@@ -319,7 +319,7 @@ def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> No
                 if key is not None:
                     first = seen.setdefault(key, (url, line))
                     if first[0] != url:
-                        out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {first[0]!r} "
+                        out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {quote(first[0])} "
                                     f"(line {first[1]})"))
         _emit(r, line, url, out, settings)
     if suspect and R.LOCATION_SUSPECT.code in settings.enabled:
@@ -333,7 +333,7 @@ def _suspect_message(missing: list, located: int, where: dict) -> str:
     line, url = missing[0][0], missing[0][1]
     looked = [loc for loc, _ in where[url]]
     message = (f"{len(missing)} of {located} located images were not found: the image location is probably wrong, "
-               f"not the data (line {line}: {url!r} was looked up at {' and '.join(looked)}). ")
+               f"not the data (line {line}: {quote(url)} was looked up at {' and '.join(looked)}). ")
     hint = _near_match(where[url][0][0], where[url][0][1])
     if hint:
         return message + hint
@@ -374,7 +374,7 @@ def _check_leakage(r, keys, training_digests, settings) -> None:
         other = training_digests.get(key)
         if other and other[0] != url:
             _emit(r, line, url, [(R.CONTENT_LEAKAGE, "/image_url", f"same image content as training image "
-                                  f"{other[0]!r} ({other[1]}:{other[2]})")], settings)
+                                  f"{quote(other[0])} ({other[1]}:{other[2]})")], settings)
     r.problems.sort(key=lambda p: (p.line is None, p.line or 0))
 
 
