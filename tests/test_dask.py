@@ -21,6 +21,8 @@ if os.environ.get("CI"):
 else:
     distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
 
+pytestmark = pytest.mark.dask  # opt-in until the hang in Client.nthreads() is understood (issue 15)
+
 from automl_lint import api  # noqa: E402
 from automl_lint import distributed as on_dask  # noqa: E402
 from automl_lint.cli import main  # noqa: E402
