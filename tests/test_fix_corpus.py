@@ -33,6 +33,23 @@ def test_fix_corpus_holds_every_guarantee(task, tmp_path):
     assert check.check_task(task, str(tmp_path)) == []
 
 
+@needs_patch
+@pytest.mark.parametrize("task", check.IMAGE_TASKS)
+def test_image_fix_corpus_holds_every_guarantee_with_the_intended_values(task, tmp_path):
+    """tests/fix_corpus/images with --images, on images made with Pillow: the same guarantees, and every fixed line
+    holds the real image's size (coordinates times it give the pixels written before; image_details state it)."""
+    assert check.check_task(task, str(tmp_path), images=True) == []
+
+
+def test_the_intended_values_check_fails_on_a_wrong_division():
+    old = b'{"image_url": "AmlDatastore://ds/a.jpg", "label": [{"label": "cat", "topX": 40, "topY": 20, ' \
+          b'"bottomX": 200, "bottomY": 100}]}'
+    right = old.replace(b"40, ", b"0.1, ").replace(b"20, ", b"0.1, ").replace(b"200, ", b"0.5, ") \
+        .replace(b"100}", b"0.5}")
+    assert check._intended(old, right) == []
+    assert check._intended(old, right.replace(b'"topY": 0.1', b'"topY": 0.05')) != []  # divided by the width
+
+
 @pytest.mark.parametrize("task", check.TASKS)
 def test_a_fix_never_adds_a_finding_to_its_line(task):
     marks = json.loads((CORPUS / "cases.json").read_text())[task]

@@ -215,11 +215,14 @@ def lint_records(records: Iterable, *, name: str = "<records>", validation: str 
 
 
 def run(paths: list[str], settings: Settings, *, validation: str | None = None, baseline: str | None = None,
-        write_baseline: str | None = None, client=None, progress: bool | None = False) -> Report:
+        write_baseline: str | None = None, client=None, progress: bool | None = False,
+        image_probes=None) -> Report:
     """Lint the inputs with ``settings``; raises UsageError or SourceError when the run cannot be made.
 
     On a Dask cluster with ``client`` or ``settings.dask`` (see :mod:`automl_lint.distributed`).
     ``progress``: a progress bar on stderr (None: only when a person watches a terminal, never in CI).
+    ``image_probes``: with ``settings.images``, a callable ``image_probes(image_url, probe)`` told what the image
+    pass found for every unique image_url (``probe`` None: not located); :func:`fix` learns real sizes from it.
     """
     if not paths:
         raise UsageError("no input: give JSONL files, directories or - (see --help)")
@@ -228,11 +231,11 @@ def run(paths: list[str], settings: Settings, *, validation: str | None = None, 
     if progress is None:
         progress = run_progress.wanted()
     with distributed.session(settings.dask, client):
-        return _run(paths, settings, validation, baseline, write_baseline, progress)
+        return _run(paths, settings, validation, baseline, write_baseline, progress, image_probes)
 
 
 def _run(paths: list[str], settings: Settings, validation: str | None, baseline: str | None,
-         write_baseline: str | None, progress: bool) -> Report:
+         write_baseline: str | None, progress: bool, image_probes=None) -> Report:
     from automl_lint import progress as run_progress
 
     settings.has_validation = bool(validation)
@@ -293,7 +296,7 @@ def _run(paths: list[str], settings: Settings, validation: str | None, baseline:
         from automl_lint.images.storage import StorageUnavailable
 
         try:
-            check_images(results, settings, progress=progress)
+            check_images(results, settings, progress=progress, probes=image_probes)
         except StorageUnavailable as exc:
             raise SourceError(str(exc)) from None
         _fill_columns(results)

@@ -39,8 +39,18 @@ FIXES: dict[str, tuple[str, str]] = {
     "AML411": (MIXED, 'false-like values (`"FALSE"`, `"no"`, `null`, ...) become `0`, which AutoML reads anyway '
                '(safe); true-like values (`"TRUE"`, `"yes"`, `"T"`, ...) become `1` (unsafe: the region becomes '
                "crowd); other values (`2`, `\"maybe\"`) are left alone."),
-    "AML415": (UNSAFE, "divides x by the image width and y by the image height taken from `image_details` (never "
-               "guessed; no fix without them), when the result is a valid box."),
+    "AML415": (UNSAFE, "divides x by the image width and y by the image height, when the result is a valid box: "
+               "the real size of the decoded image with `--images` (AutoML multiplies by it), else the size in "
+               "`image_details`; never guessed (no fix without a size, nor when `image_details` states another "
+               "size than the real image, nor for an image rotated 90 degrees by EXIF)."),
+    "AML505": (UNSAFE, "only for a polygon whose every value is a pixel coordinate (non-negative, some above 1.5): "
+               "x divided by the image width and y by its height, taken as for `AML415`'s fix, when every value "
+               "lands in [0, 1]."),
+    "AML703": (UNSAFE, "with `--images`, writes the real format into `image_details.format` when it is a documented "
+               "one (the URL's extension spelling when it names that format, else `jpg`, `png`, `bmp`, `tiff`); a "
+               "wrong file extension is left to you (the file would need renaming)."),
+    "AML704": (UNSAFE, "with `--images`, writes the real width or height into `image_details`; not on a line with "
+               "pixel coordinates (the declared size may be the one they were drawn at: a person must say)."),
     "AML604": (SAFE, "detection and segmentation: the annotations of the later lines of an image move into its first "
                "line (AutoML merges them); classification: only the last line is kept (AutoML keeps its label). "
                "Only when every line of the image is read as written and none is a background line."),

@@ -157,6 +157,7 @@ class AtomicFile:
         if self.stream is not self.raw:
             self.stream.close()
         self.raw.flush()
+        os.fsync(self.raw.fileno())
         self.raw.close()
 
     def commit(self) -> None:

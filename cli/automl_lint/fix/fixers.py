@@ -1,7 +1,10 @@
 """The fixes, keyed by rule code: from a parsed record and a finding's JSON pointer to text operations.
 
-A fixer returns ``(safety, operations)`` or None when it cannot know the intended value. Operations name
-values by JSON pointer; :mod:`automl_lint.fix.line` turns them into text edits on the line:
+A fixer is called as ``fixer(record, pointer, task, image)`` and returns ``(safety, operations)`` or None when it
+cannot know the intended value. ``image`` is what ``--images`` learned about the record's image (an
+:class:`~automl_lint.fix.images.Image`), None without ``--images`` or when no size is known, or
+:data:`~automl_lint.fix.images.UNPROBED` when the image pass has not checked the record's image (it keeps no
+record AutoML skips; a fix may have rewritten the ``image_url``): it is checked before the next round. Operations name values by JSON pointer; :mod:`automl_lint.fix.line` turns them into text edits on the line:
 
     ("replace", pointer, json_text)   write json_text in place of the value
     ("copy", pointer, from_pointer)   write the other value's text as written (swapping corners)
@@ -19,6 +22,7 @@ from collections.abc import Callable
 import orjson
 
 from automl_lint.fix.catalog import CLIP_TOLERANCE, SAFE, UNSAFE
+from automl_lint.fix.images import UNPROBED
 from automl_lint.fix.spans import tokens
 
 Fixer = Callable[[dict, str, str], "tuple[str, list] | None"]
@@ -64,12 +68,12 @@ def _dumps(s: str) -> str:
 # --- reading the file -------------------------------------------------------------------------------------
 
 @fixer("AML006")
-def _bom(value, pointer, task):
+def _bom(value, pointer, task, image=None):
     return SAFE, [("strip_bom",)]
 
 
 @fixer("AML007", "AML013")
-def _blank(value, pointer, task):
+def _blank(value, pointer, task, image=None):
     return SAFE, [("delete_line",)]
 
 
@@ -80,7 +84,7 @@ _FORMATS = ("jpg", "jpeg", "png", "jpe", "jfif", "bmp", "tif", "tiff")
 
 
 @fixer("AML102")
-def _documented_type(value, pointer, task):
+def _documented_type(value, pointer, task, image=None):
     if not pointer.endswith("/isCrowd"):
         return None
     crowd = get(value, pointer)
@@ -90,7 +94,7 @@ def _documented_type(value, pointer, task):
 
 
 @fixer("AML103", "AML107")
-def _documented_value(value, pointer, task):
+def _documented_value(value, pointer, task, image=None):
     if pointer == "/image_details/format":
         fmt = get(value, pointer)
         if type(fmt) is not str:
@@ -112,7 +116,7 @@ _SHORT_FORM = re.compile(r"azureml://datastores/([^/]+)/paths/(.+)")
 
 
 @fixer("AML205")
-def _normalised_url(value, pointer, task):
+def _normalised_url(value, pointer, task, image=None):
     from automl_lint.rules import image_url
 
     url = value.get("image_url")
@@ -131,7 +135,7 @@ def _normalised_url(value, pointer, task):
 
 
 @fixer("AML202")
-def _short_form_url(value, pointer, task):
+def _short_form_url(value, pointer, task, image=None):
     from automl_lint.rules import image_url
 
     url = value.get("image_url")
@@ -147,12 +151,12 @@ def _short_form_url(value, pointer, task):
 # --- classes ------------------------------------------------------------------------------------------------
 
 @fixer("AML303")
-def _duplicate_class(value, pointer, task):
+def _duplicate_class(value, pointer, task, image=None):
     return SAFE, [("delete", pointer)]
 
 
 @fixer("AML304")
-def _class_whitespace(value, pointer, task):
+def _class_whitespace(value, pointer, task, image=None):
     name = get(value, pointer)
     if type(name) is not str or not name.strip():
         return None
@@ -162,14 +166,14 @@ def _class_whitespace(value, pointer, task):
 # --- annotations --------------------------------------------------------------------------------------------
 
 @fixer("AML401")
-def _wrap_annotation(value, pointer, task):
+def _wrap_annotation(value, pointer, task, image=None):
     if pointer != "/label" or type(value.get("label")) is not dict:
         return None
     return UNSAFE, [("wrap", "/label")]
 
 
 @fixer("AML405")
-def _coerced(value, pointer, task):
+def _coerced(value, pointer, task, image=None):
     v = get(value, pointer)
     if type(v) is bool:
         return SAFE, [("replace", pointer, "1.0" if v else "0.0")]
@@ -199,7 +203,7 @@ def _box(ann: dict) -> list[float] | None:
 
 
 @fixer("AML407")
-def _clip(value, pointer, task):
+def _clip(value, pointer, task, image=None):
     ann_ptr = _parent(pointer)
     if pointer.endswith("/polygon"):
         return None
@@ -222,7 +226,7 @@ def _clip(value, pointer, task):
 
 
 @fixer("AML408")
-def _swap(value, pointer, task):
+def _swap(value, pointer, task, image=None):
     ann_ptr = _parent(pointer)
     ann = get(value, ann_ptr)
     box = _box(ann) if type(ann) is dict else None
@@ -244,7 +248,7 @@ _CROWD_FALSE_LIKE = frozenset(("false", "f", "no", "n", "off", "0", "0.0", "none
 
 
 @fixer("AML411")
-def _crowd(value, pointer, task):
+def _crowd(value, pointer, task, image=None):
     crowd = get(value, pointer)
     if crowd is None or type(crowd) is bool and not crowd:
         return SAFE, [("replace", pointer, "0")]
@@ -271,16 +275,40 @@ def _size(v) -> float | None:
     return f if math.isfinite(f) and f > 0 else None
 
 
-@fixer("AML415")
-def _pixels(value, pointer, task):
-    ann = get(value, pointer)
+def _frame(value: dict, image) -> tuple[float, float] | None:
+    """The width and height pixel coordinates are divided by, or None when they cannot be known.
+
+    AutoML never reads ``image_details``: it multiplies the fractions by the size of the decoded image. With
+    ``--images`` that real size is used, unless ``image_details`` states another size (the coordinates may have been
+    drawn on another version of the image: a person must say which) or an EXIF rotation by 90 degrees makes the
+    PIL-based models and YOLOv5 see the image in different frames. Without a known real size (no ``--images``, or
+    the image missing, undecodable or not located), ``image_details``; never guessed.
+    """
+    if image is UNPROBED:
+        return None  # not checked by the image pass yet: it is before the next round
     details = value.get("image_details")
-    box = _box(ann) if type(ann) is dict else None
-    if box is None or type(details) is not dict:
-        return None
-    width, height = _size(details.get("width")), _size(details.get("height"))
+    width = height = None
+    if type(details) is dict:
+        width, height = _size(details.get("width")), _size(details.get("height"))
+    if image is not None:
+        if image.orientation >= 5 and image.width != image.height:
+            return None
+        if width is not None and width != image.width or height is not None and height != image.height:
+            return None
+        return float(image.width), float(image.height)
     if width is None or height is None:
+        return None
+    return width, height
+
+
+@fixer("AML415")
+def _pixels(value, pointer, task, image=None):
+    ann = get(value, pointer)
+    box = _box(ann) if type(ann) is dict else None
+    frame = _frame(value, image) if box is not None else None
+    if frame is None:
         return None  # never guessed
+    width, height = frame
     scaled = [box[0] / width, box[1] / height, box[2] / width, box[3] / height]
     x0, y0, x1, y1 = scaled
     if not (all(0.0 <= v <= 1.0 for v in scaled) and x0 < x1 and y0 < y1):
@@ -288,10 +316,99 @@ def _pixels(value, pointer, task):
     return UNSAFE, [("replace", f"{pointer}/{k}", number_text(v)) for k, v in zip(_BOX_KEYS, scaled)]
 
 
+def _pixel_polygon(poly) -> bool:
+    """Every value a number, none negative, some above 1.5: pixel coordinates (as AML415 judges a box)."""
+    if type(poly) is not list or not poly:
+        return False
+    values = []
+    for segment in poly:
+        if type(segment) is not list or len(segment) % 2:
+            return False
+        for v in segment:
+            if type(v) not in (int, float) or not math.isfinite(v):
+                return False
+            values.append(v)
+    return bool(values) and min(values) >= 0 and max(values) > 1.5
+
+
+@fixer("AML505")
+def _polygon_pixels(value, pointer, task, image=None):
+    if not pointer.endswith("/polygon"):
+        return None
+    poly = get(value, pointer)
+    if not _pixel_polygon(poly):
+        return None  # an empty polygon, or one whose valid segments were removed: nothing to scale
+    frame = _frame(value, image)
+    if frame is None:
+        return None
+    width, height = frame
+    ops = []
+    for j, segment in enumerate(poly):
+        for k, v in enumerate(segment):
+            scaled = v / (width if k % 2 == 0 else height)
+            if not 0.0 <= scaled <= 1.0:
+                return None  # not pixels of an image of this size
+            ops.append(("replace", f"{pointer}/{j}/{k}", number_text(scaled)))
+    return UNSAFE, ops
+
+
+# --- image_details from the real image (--images) -----------------------------------------------------------
+
+def _looks_like_pixels(value: dict) -> bool:
+    """Some annotation holds a coordinate above 1.5 (numbers or numeric strings): pixel coordinates, whose
+    scale ``image_details`` may be the only record of."""
+    labels = value.get("label")
+    for ann in labels if type(labels) is list else [labels]:
+        if type(ann) is not dict:
+            continue
+        coords = [ann.get(k) for k in _BOX_KEYS]
+        poly = ann.get("polygon")
+        if type(poly) is list:
+            coords += [v for s in poly if type(s) is list for v in s]
+        for v in coords:
+            try:
+                if type(v) in (int, float, str) and float(v) > 1.5:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+@fixer("AML704")
+def _real_size(value, pointer, task, image=None):
+    if image is None or image is UNPROBED or pointer not in ("/image_details/width", "/image_details/height"):
+        return None
+    if _looks_like_pixels(value):
+        return None  # the declared size may be the one the pixels were drawn at: a person must say
+    real = image.width if pointer.endswith("/width") else image.height
+    return UNSAFE, [("replace", pointer, str(real))]
+
+
+# Pillow's format name -> the documented image_details.format spellings (the first is written by default).
+_DOCUMENTED = {"JPEG": ("jpg", "jpeg", "jpe", "jfif"), "MPO": ("jpg", "jpeg", "jpe", "jfif"), "PNG": ("png",),
+               "BMP": ("bmp",), "TIFF": ("tiff", "tif")}
+
+
+@fixer("AML703")
+def _real_format(value, pointer, task, image=None):
+    from automl_lint.rules.images import _format_name
+
+    details = value.get("image_details")
+    if image is None or image is UNPROBED or type(details) is not dict or "format" not in details:
+        return None
+    spellings = _DOCUMENTED.get(image.format)
+    declared = _format_name(details["format"])
+    if spellings is None or declared is None or declared == _format_name(spellings[0]):
+        return None  # GIF, WEBP...: not a documented format; or nothing to correct
+    url = value.get("image_url")
+    ext = url.split("?", 1)[0].rsplit(".", 1)[-1].lower() if type(url) is str else ""
+    return UNSAFE, [("replace", "/image_details/format", _dumps(ext if ext in spellings else spellings[0]))]
+
+
 # --- polygons -----------------------------------------------------------------------------------------------
 
 @fixer("AML503", "AML504")
-def _segment(value, pointer, task):
+def _segment(value, pointer, task, image=None):
     poly_ptr = _parent(pointer)
     poly = get(value, poly_ptr)
     if type(poly) is not list:
@@ -306,5 +423,5 @@ def _segment(value, pointer, task):
 
 
 @fixer("AML604")
-def _duplicates(value, pointer, task):
+def _duplicates(value, pointer, task, image=None):
     return None  # a file-level finding: merged by automl_lint.fix.duplicates after the line fixes

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import orjson
 
@@ -17,8 +18,11 @@ from automl_lint.engine import RecordChecker
 from automl_lint.fix import spans
 from automl_lint.fix.catalog import SAFE, UNSAFE
 from automl_lint.fix.fixers import FIXERS
+from automl_lint.fix.images import UNPROBED, ImageFacts
+from automl_lint.images.refs import image_ref
 from automl_lint.reader import BOM, parse_line
 from automl_lint.rules import dataset, schema, syntax
+from automl_lint.rules.images import check_image
 from automl_lint.settings import Settings
 
 MAX_PASSES = 8
@@ -27,6 +31,9 @@ MAX_PASSES = 8
 _UNTOUCHABLE = frozenset((syntax.DUPLICATE_KEY.code, syntax.NESTED_TOO_DEEPLY.code, syntax.LINE_TOO_LONG.code))
 _WITHOUT_RECORD = frozenset((syntax.BLANK_LINE.code, syntax.WHITESPACE_LINE.code, syntax.BOM.code))
 _STATE_RESET = 10_000  # lines between fresh scratch states: memory stays bounded
+# The image findings (--images) a text edit can change: image_details against the real image, boxes at its size.
+_IMAGE_LINE_RULES = frozenset(("AML703", "AML704", "AML710", "AML711"))
+_NEEDS_IMAGE = frozenset(("AML415", "AML505"))  # fixes that use the real image size when --images knows it
 
 
 @dataclass
@@ -41,8 +48,16 @@ class LineResult:
 class LineFixer:
     """Fixes the lines of one file of a known task."""
 
-    def __init__(self, task: str | None, settings: Settings, allowed: Callable[[str], bool], unsafe: bool) -> None:
+    def __init__(self, task: str | None, settings: Settings, allowed: Callable[[str], bool], unsafe: bool,
+                 images: ImageFacts | None = None, unchecked=None) -> None:
+        """``images``: with ``--images``, what the image pass learned about each image_url; ``unchecked``: where
+        the image_url values it had not checked go (anything with ``add``; a set by default)."""
         self.checker = RecordChecker(task, settings)
+        self.settings = settings
+        self.images = images
+        # image_url values the image pass has not checked (it keeps no record AutoML skips, and a fix may rewrite
+        # the URL) that a fix needs the image of, or that a fix wrote: checked before the next round.
+        self.unchecked = set() if unchecked is None else unchecked
         self.drop = settings.invalid_lines == "drop"
         self.enabled = settings.enabled
         self.allowed = allowed
@@ -84,20 +99,47 @@ class LineFixer:
         if (value is not None and schema.FORMAT_CASE.code in self.enabled
                 and type(value.get("image_details")) is dict and schema._format_case_only(value)):
             found.append((schema.FORMAT_CASE.code, "/image_details/format", False))
+        if self.images is not None and value is not None:
+            found.extend(self._image_findings(value))
         return value, found
+
+    def image(self, value):
+        """What --images knows of the record's image (an Image, None, or UNPROBED); None without --images."""
+        if self.images is None or type(value) is not dict or type(value.get("image_url")) is not str:
+            return None
+        return self.images.get(value["image_url"])
+
+    def _image_findings(self, value: dict) -> list:
+        """The image findings that depend on the line's text (image_details, the boxes), as the image pass
+        reports them; never 'visible': the image file, not the line, is what a person must look at."""
+        image = self.image(value)
+        if image is None or image is UNPROBED:
+            return []
+        probe = SimpleNamespace(exists=True, unreadable=None, pixels=None, error=None, width=image.width,
+                                height=image.height, format=image.format, orientation=image.orientation, mode=None,
+                                transparency=False)
+        out: list = []
+        try:
+            check_image(image_ref(0, value["image_url"], value), probe, "", self.checker.task, self.settings, out)
+        except (TypeError, ValueError, OverflowError):  # a box too odd to scale: the image pass says no more
+            return []
+        return [(f[0].code, f[1], False) for f in out if f[0].code in _IMAGE_LINE_RULES and f[0].code in self.enabled]
 
     def proposals(self, value: dict | None, found: list, hidden: set) -> list[tuple[str, str, list, str]]:
         """(code, safety, operations, pointer) of every fix on offer for ``found`` (whatever --unsafe-fixes
         says)."""
         out = []
+        image = self.image(value)
         for code, pointer, _ in found:
             fn = FIXERS.get(code)
             if fn is None or (code, pointer) in hidden or not self.allowed(code):
                 continue
             if value is None and code not in _WITHOUT_RECORD:
                 continue
+            if image is UNPROBED and code in _NEEDS_IMAGE:
+                self.unchecked.add(value["image_url"])
             try:
-                proposal = fn(value, pointer, self.checker.task)
+                proposal = fn(value, pointer, self.checker.task, image)
             except (KeyError, IndexError, TypeError, ValueError):
                 proposal = None
             if proposal is not None:
@@ -109,6 +151,8 @@ class LineFixer:
         result, value, found = self._fix(raw, first, hide)
         if type(value) is dict and type(value.get("image_url")) is str:
             result.url = value["image_url"]
+            if self.images is not None and result.raw is not raw and self.images.get(result.url) is UNPROBED:
+                self.unchecked.add(result.url)
         return result
 
     def _fix(self, raw: bytes, first: bool, hide: Callable | None):

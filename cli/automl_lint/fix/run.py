@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+from array import array
 import os
 import shutil
 import sys
@@ -25,6 +26,7 @@ from automl_lint import baseline as baseline_file
 from automl_lint import encoding, mltable
 from automl_lint.fix.duplicates import UrlIndex, plan
 from automl_lint.fix.files import AtomicFile, BaselineFilter, FileFix, UnifiedDiff, fix_lines, iter_raw_lines
+from automl_lint.fix.images import ImageFacts, UrlSpool
 from automl_lint.fix.line import LineFixer
 from automl_lint.reader import SourceError, open_source
 from automl_lint.rules.dataset import DUPLICATE_IMAGE_URL
@@ -42,6 +44,7 @@ class FixSummary:
     diff: bool = False
     remaining: int | None = None  # findings left after fixing (None with --diff)
     skipped: list[str] = field(default_factory=list)  # files not fixed: not read as UTF-8
+    rounds: int = 1  # more than one when a fix rewrote an image_url and its image was checked (--images)
 
     @property
     def fixed(self) -> int:
@@ -59,6 +62,8 @@ class FixSummary:
         verb = "would fix" if self.diff else "fixed"
         lines = sum(f.changed_lines for f in self.files)
         text = f"{verb} {self.fixed} finding(s) on {lines} line(s) in {self.changed_files} file(s)"
+        if self.rounds > 1 and self.fixed:
+            text += f" in {self.rounds} rounds (images checked between them)"
         if self.remaining is not None:
             text += f"; {self.remaining} remain"
         if self.unsafe_available:
@@ -99,10 +104,14 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
         if len(paths) != 1:
             raise api.UsageError("standard input is fixed alone: give - as the only input")
         spool = tempfile.mkdtemp(prefix="automl-lint-stdin-")
+    scratch = tempfile.mkdtemp(prefix="automl-lint-diff-") if diff is not None else None
+    jobs: list[_Target] = []
     try:
         if spool:
             paths = [_spool_stdin(spool)]
-        first = api.run(paths, settings, validation=validation)
+        facts = ImageFacts() if settings.images else None
+        probes = facts.add if facts is not None else None
+        first = api.run(paths, settings, validation=validation, image_probes=probes)
         targets = _targets(first.results, settings)
         if output is not None:
             _check_output(output, targets, first.results, paths, validation, api.UsageError)
@@ -121,20 +130,40 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
             if encoding.family(file_settings.encoding) != encoding.UTF8:
                 summary.skipped.append(display)
                 continue
-            fixer = LineFixer(result.task, file_settings, allowed, unsafe)
             hide = None
             if entries is not None:
                 root = os.path.dirname(os.path.abspath(baseline))
-                hide = BaselineFilter(entries, baseline_file.relative_path(display if spool else path, root))
-            done = FileFix(display)
-            dedupe = _dedupe_allowed(file_settings, allowed, hide)
+                hide = (entries, baseline_file.relative_path(display if spool else path, root))
             if diff is not None:
-                _diff_file(path, display, fixer, done, settings, hide, dedupe, diff.write)
+                dest, name = os.path.join(scratch, f"{len(jobs)}.jsonl"), display
             else:
-                target = output or (os.path.join(spool, "fixed.jsonl") if spool else os.path.realpath(path))
-                _write_file(path, target, output or (STDIN if spool else path), fixer, done, settings, hide, dedupe,
-                            always=bool(output or spool))
-            summary.files.append(done)
+                dest = output or (os.path.join(spool, "fixed.jsonl") if spool else os.path.realpath(path))
+                name = output or (STDIN if spool else path)
+            dedupe = _dedupe_allowed(file_settings, allowed, BaselineFilter(*hide) if hide else None)
+            jobs.append(_Target(path, display, name, dest, result.task, file_settings, hide, dedupe,
+                                compress=diff is None and dest.endswith(".gz"), always=bool(output or spool)))
+        # Round after round (--images): the image pass checks no record AutoML skips, so the image of a line whose
+        # only boxes are in pixels was not checked, nor the one an image_url rewritten by a fix names. They are
+        # checked after the round, then the fixes that needed them are made on that round's output.
+        pending = jobs
+        for round_number in range(1, MAX_ROUNDS + 1):
+            unchecked = UrlSpool()
+            try:
+                for job in pending:
+                    before = unchecked.count
+                    _fix_round(job, LineFixer(job.task, job.settings, allowed, unsafe, facts, unchecked), settings)
+                    job.unchecked = unchecked.count > before
+                if facts is None or not unchecked or round_number == MAX_ROUNDS:
+                    break
+                for batch in unchecked.batches():
+                    _check_images(batch, settings, facts)
+            finally:
+                unchecked.close()
+            pending = [job for job in pending if job.unchecked]
+        for job in jobs:
+            job.finish(diff.write if diff is not None else None)
+            summary.files.append(job.done)
+            summary.rounds = max(summary.rounds, job.rounds)
         if diff is not None:
             first.fixes = summary
             first.notes.append(summary.sentence())
@@ -156,8 +185,159 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
         report.notes.append(summary.sentence())
         return report
     finally:
-        if spool:
-            shutil.rmtree(spool, ignore_errors=True)
+        for job in jobs:
+            job.abort()
+        for folder in (spool, scratch):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+MAX_ROUNDS = 3  # a round only follows one that met images the image pass had not checked (--images)
+
+
+@dataclass
+class _Target:
+    """One file through the rounds: each round reads the previous one's output and writes a new temporary file
+    beside ``dest``; the last is renamed over ``dest`` (with --diff: compared with the input, then removed)."""
+
+    path: str
+    display: str
+    name: str  # in error messages
+    dest: str
+    task: str | None
+    settings: Settings
+    hide: tuple | None  # (baseline entries, path relative to the baseline) for a fresh BaselineFilter a round
+    dedupe: bool
+    compress: bool = False
+    always: bool = False  # written even when nothing changed (--fix-output, standard input)
+    done: FileFix = None
+    current: AtomicFile | None = None
+    stages: list = field(default_factory=list)  # sorted deleted line numbers of each stage, in its input's numbering
+    rounds: int = 0
+    unchecked: bool = False  # the last round met image_url values the image pass had not checked
+
+    def __post_init__(self) -> None:
+        self.done = FileFix(self.display)
+
+    def open_current(self):
+        if self.current is None:
+            return open_source(self.path)
+        return _reopen(self.current.tmp, self.compress)
+
+    def finish(self, write_diff) -> None:
+        if self.rounds > 1:  # lines changed, counted once however many rounds changed them
+            self.done.changed_lines = sum(1 for old, new in self._aligned() if old != new)
+        if write_diff is not None:
+            sink = UnifiedDiff(write_diff, self.display)
+            for old, new in self._aligned():
+                sink(old, new)
+            sink.finish()
+            self.abort()
+        elif self.done.changed_lines or self.always:
+            current, self.current = self.current, None
+            current.commit()
+        else:
+            self.abort()  # nothing to fix: the file is not rewritten
+
+    def _aligned(self):
+        source = open_source(self.path)
+        try:
+            with _reopen(self.current.tmp, self.compress) as fixed:
+                yield from align(iter_raw_lines(source), iter_raw_lines(fixed), self.stages)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceError(f"{self.display}: cannot read ({exc})") from None
+        finally:
+            source.close()
+
+    def abort(self) -> None:
+        if self.current is not None:
+            self.current.abort()
+            self.current = None
+
+
+def align(old_lines, new_lines, stages: list):
+    """(input line, output line or b"" when it was deleted), from the deletions of each stage of the fix."""
+    seen = [0] * len(stages)  # lines that reached each stage
+    at = [0] * len(stages)  # next deletion of each stage
+    for old in old_lines:
+        deleted = False
+        for s, gone in enumerate(stages):
+            seen[s] += 1
+            while at[s] < len(gone) and gone[at[s]] < seen[s]:
+                at[s] += 1
+            if at[s] < len(gone) and gone[at[s]] == seen[s]:
+                deleted = True
+                break
+        yield old, b"" if deleted else next(new_lines, b"")
+
+
+def _fix_round(job: _Target, fixer: LineFixer, settings: Settings) -> None:
+    """One round over ``job``'s file (the input, or the previous round's output); a second pass merges the lines
+    of one image_url."""
+    done = FileFix(job.display)
+    hide = BaselineFilter(*job.hide) if job.hide else None
+
+    def new_file() -> AtomicFile:
+        return AtomicFile(job.dest, mode_of=job.path, compress=job.compress, display=job.name)
+
+    out = new_file()
+    index = UrlIndex() if job.dedupe else None
+    try:
+        source = job.open_current()
+        try:
+            fix_lines(source, fixer, lambda old, new, partial=False: out.write(new), done, settings.max_line_bytes,
+                      hide, index)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceError(f"{job.display}: cannot read ({exc})") from None
+        finally:
+            source.close()
+        out.finish()
+        stages = [done.deleted]
+        if index is not None and index.groups:
+            with _reopen(out.tmp, job.compress) as fh:
+                edits = plan(iter_raw_lines(fh), index, fixer.checker.task, fixer)
+            if edits:
+                merged = new_file()
+                try:
+                    with _reopen(out.tmp, job.compress) as fh:
+                        for n, raw in enumerate(iter_raw_lines(fh), start=1):
+                            merged.write(edits.get(n, raw))
+                    merged.finish()
+                except BaseException:
+                    merged.abort()
+                    raise
+                out.abort()
+                out = merged
+                _count_merge(done, edits)
+                stages.append(array("l", sorted(n for n, new in edits.items() if not new)))
+    except BaseException:
+        out.abort()
+        raise
+    job.abort()
+    job.current = out
+    job.stages.extend(stages)
+    job.rounds += 1
+    total = job.done
+    total.fixed += done.fixed
+    total.unsafe_available, total.left_lines = done.unsafe_available, done.left_lines
+    if job.rounds == 1:
+        total.lines, total.changed_lines, total.deleted = done.lines, done.changed_lines, done.deleted
+
+
+def _check_images(urls: set[str], settings: Settings, facts: ImageFacts) -> None:
+    """The image pass over image_url values it had not checked: of records AutoML skips (the pass keeps none)
+    whose fix needs the real image, and those a fix wrote. Their findings are not kept: the report's lint after
+    the fixes finds them again."""
+    from automl_lint.engine import FileResult
+    from automl_lint.images.check import check_images
+    from automl_lint.images.storage import StorageUnavailable
+
+    holder = FileResult("<image_url values to check>", None, False, settings.kind,
+                        image_refs=[(0, url, None, []) for url in sorted(urls)])
+    try:
+        check_images([holder], settings, progress=False, probes=facts.add)
+    except StorageUnavailable as exc:
+        raise SourceError(str(exc)) from None
 
 
 def _targets(results: list, settings: Settings) -> list[tuple[str, object]]:
@@ -204,73 +384,6 @@ def _dedupe_allowed(settings: Settings, allowed, hide) -> bool:
     return code in settings.enabled and allowed(code) and not (hide is not None and hide.hides_file_finding(code))
 
 
-def _write_file(path: str, target: str, display: str, fixer: LineFixer, done: FileFix, settings: Settings, hide,
-                dedupe: bool, always: bool) -> None:
-    """Fix ``path`` into ``target`` atomically (a second pass merges the lines of one image_url)."""
-    compress = target.endswith(".gz")
-    out = AtomicFile(target, mode_of=path, compress=compress, display=display)
-    index = UrlIndex() if dedupe else None
-    try:
-        _stream(path, fixer, lambda old, new, partial=False: out.write(new), done, settings, hide, index)
-        edits = {}
-        if index is not None and index.groups:
-            out.finish()
-            with _reopen(out.tmp, compress) as fh:
-                edits = plan(iter_raw_lines(fh), index, fixer.checker.task, fixer)
-        if edits:
-            second = AtomicFile(target, mode_of=path, compress=compress, display=display)
-            try:
-                with _reopen(out.tmp, compress) as fh:
-                    for n, raw in enumerate(iter_raw_lines(fh), start=1):
-                        second.write(edits.get(n, raw))
-            except BaseException:
-                second.abort()
-                raise
-            out.abort()
-            _count_merge(done, edits)
-            second.commit()
-            return
-    except BaseException:
-        out.abort()
-        raise
-    if done.changed_lines or always:
-        out.commit()
-    else:
-        out.abort()  # nothing to fix: the file is not rewritten
-
-
-def _diff_file(path: str, display: str, fixer: LineFixer, done: FileFix, settings: Settings, hide, dedupe: bool,
-               write) -> None:
-    """The unified diff of what fixing ``path`` would change: fixed into a scratch file, then compared."""
-    index = UrlIndex() if dedupe else None
-    fd, scratch = tempfile.mkstemp(prefix="automl-lint-diff-", suffix=".jsonl")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _stream(path, fixer, lambda old, new, partial=False: fh.write(new), done, settings, hide, index)
-        edits = {}
-        if index is not None and index.groups:
-            with open(scratch, "rb") as fh:
-                edits = plan(iter_raw_lines(fh), index, fixer.checker.task, fixer)
-            _count_merge(done, edits)
-        sink = UnifiedDiff(write, display)
-        source = open_source(path)
-        try:
-            with open(scratch, "rb") as fixed:
-                written = 0
-                deleted = set(done.deleted)
-                for n, old in enumerate(iter_raw_lines(source), start=1):
-                    if n in deleted:
-                        sink(old, b"")
-                        continue
-                    written += 1
-                    sink(old, edits.get(written, fixed.readline()))
-        finally:
-            source.close()
-        sink.finish()
-    finally:
-        os.unlink(scratch)
-
-
 def _count_merge(done: FileFix, edits: dict) -> None:
     if edits:
         done.fixed += 1  # the file's AML604 finding
@@ -279,16 +392,6 @@ def _count_merge(done: FileFix, edits: dict) -> None:
 
 def _reopen(path: str, compressed: bool):
     return gzip.open(path, "rb") if compressed else open(path, "rb")
-
-
-def _stream(path: str, fixer: LineFixer, sink, done: FileFix, settings: Settings, hide, index=None) -> None:
-    source = open_source(path)
-    try:
-        fix_lines(source, fixer, sink, done, settings.max_line_bytes, hide, index)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise SourceError(f"{done.path}: cannot read ({exc})") from None
-    finally:
-        source.close()
 
 
 def _spool_stdin(folder: str) -> str:

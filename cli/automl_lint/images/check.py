@@ -36,11 +36,12 @@ SUSPECT_MIN_MISSING = 2
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
-def check_images(results: list, settings, progress=None) -> None:
+def check_images(results: list, settings, progress=None, probes=None) -> None:
     """Add AML7xx Problems to ``results`` (FileResults with ``image_refs``).
 
     ``progress``: None (a bar on a terminal), False, True, or a callable ``progress(done, total)`` called as
-    images (unique ``image_url`` values) are settled.
+    images (unique ``image_url`` values) are settled. ``probes``: a callable ``probes(image_url, Probe or None)``
+    told what was found for every unique image_url (None: not located), for the fixes that need the real image.
     """
     files = [r for r in results if r.image_refs]
     if not files:
@@ -59,6 +60,9 @@ def check_images(results: list, settings, progress=None) -> None:
         keys = _content_keys(chosen, where, storage, cache)
     finally:
         cache.close()
+    if probes is not None:
+        for url in where:
+            probes(url, chosen[url][1] if url in chosen else None)
     training_digests: dict = {}
     for r in files:
         _check_file(r, where, chosen, keys, settings, locator.outside)
