@@ -53,7 +53,9 @@ FIXES: dict[str, tuple[str, str]] = {
                "pixel coordinates (the declared size may be the one they were drawn at: a person must say)."),
     "AML604": (SAFE, "detection and segmentation: the annotations of the later lines of an image move into its first "
                "line (AutoML merges them); classification: only the last line is kept (AutoML keeps its label). "
-               "Only when every line of the image is read as written and none is a background line."),
+               "Only when every line of the image is read as written and none is a background line. Across the JSONL "
+               "files of one MLTable too (AutoML reads them as one table, in the order of `paths`); not in files an "
+               "MLTable reads through `take`/`skip` or a column transformation (the rows AutoML reads would change)."),
     "AML503": (SAFE, "removes the segment AutoML deletes anyway (not when it would leave no segment)."),
     "AML504": (SAFE, "removes the segment AutoML deletes anyway (not when it would leave no segment)."),
 }

@@ -1,5 +1,9 @@
 """AML604: the lines of one ``image_url``, written as AutoML reads them (a second pass, after the line fixes).
 
+An MLTable that reads several JSONL files is one table, so one dataset, for AutoML: lines of one ``image_url`` in
+different files are merged the same way (:func:`plan_across`), in the MLTable's order (its files in the order of
+``paths``, each file's lines in order).
+
 Detection and segmentation merge the annotations of every line of an image (``datasets.py:809-811``): the
 annotations of the later lines are appended to the first line's list and the later lines removed.
 Classification keeps only the last line's label (``dataset_wrappers.py:462-471``): the earlier lines are
@@ -10,8 +14,10 @@ removed. Only groups whose lines AutoML reads as written (no finding AutoML acts
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 
+import orjson
 
 from automl_lint.fix import spans
 from automl_lint.fix.line import LineFixer
@@ -86,3 +92,63 @@ def _merge(members: list[int], raws: dict[int, bytes], task: str, fixer: LineFix
     if value is None or any(f[2] for f in found):
         return {}
     return {members[0]: merged, **{n: b"" for n in members[1:]}}
+
+
+def plan_across(openers: list[Callable], task: str | None, fixer: LineFixer) -> list[dict[int, bytes]]:
+    """The rewrites per file (line number -> new line, b"" to delete) that merge the groups of one image_url whose
+    lines are in different files of one MLTable; ``openers`` open each file's text (binary), in the MLTable's
+    order. Groups within one file are left to :func:`plan` (already run on each file)."""
+    edits: list[dict[int, bytes]] = [{} for _ in openers]
+    if task not in CLASSIFICATION + DETECTION:
+        return edits
+    index, starts, total = UrlIndex(), [], 0
+    for opener in openers:
+        starts.append(total)
+        with opener() as fh:
+            for raw in iter_lines(fh):
+                total += 1
+                index.add(total, _url(raw))
+    groups = [g for g in index.groups if bisect_right(starts, g[0] - 1) != bisect_right(starts, g[-1] - 1)]
+    if not groups:
+        return edits
+    wanted = {n for g in groups for n in g}
+    raws: dict[int, bytes] = {}
+    for i, opener in enumerate(openers):
+        with opener() as fh:
+            for n, raw in enumerate(iter_lines(fh), start=starts[i] + 1):
+                if n in wanted:
+                    raws[n] = raw
+    merged: dict[int, bytes] = {}
+    for group in groups:
+        by_url: dict[str, list[int]] = {}
+        for n in group:
+            value, found = fixer.findings(raws[n], n - 1 in starts)
+            if value is None or any(f[2] for f in found):
+                by_url.clear()  # a line AutoML does not read as written: the group is left alone
+                break
+            by_url.setdefault(value["image_url"], []).append(n)
+        for url, members in by_url.items():
+            files = {bisect_right(starts, n - 1) for n in members}
+            if len(members) > 1 and len(files) > 1:
+                merged.update(_merge(members, raws, task, fixer))
+    for n, new in merged.items():
+        i = bisect_right(starts, n - 1) - 1
+        edits[i][n - starts[i]] = new
+    return edits
+
+
+def iter_lines(fh) -> Iterator[bytes]:
+    while True:
+        raw = fh.readline()
+        if not raw:
+            return
+        yield raw
+
+
+def _url(raw: bytes) -> str | None:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    url = value.get("image_url") if type(value) is dict else None
+    return url if type(url) is str else None

@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from automl_lint import baseline as baseline_file
 from automl_lint import encoding, mltable
-from automl_lint.fix.duplicates import UrlIndex, plan
+from automl_lint.fix.duplicates import UrlIndex, plan, plan_across
 from automl_lint.fix.files import AtomicFile, BaselineFilter, FileFix, UnifiedDiff, fix_lines, iter_raw_lines
 from automl_lint.fix.images import ImageFacts, UrlSpool
 from automl_lint.fix.line import LineFixer
@@ -119,6 +119,7 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
         summary = FixSummary(unsafe=unsafe, diff=diff is not None)
         allowed = allowed_codes(settings)
         readers = _reader_settings(first.results)
+        windowed = _windowed(first.results)
         for path, result in targets:
             display = STDIN if spool else path
             file_settings = settings.for_path(path)
@@ -139,7 +140,8 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
             else:
                 dest = output or (os.path.join(spool, "fixed.jsonl") if spool else os.path.realpath(path))
                 name = output or (STDIN if spool else path)
-            dedupe = _dedupe_allowed(file_settings, allowed, BaselineFilter(*hide) if hide else None)
+            dedupe = (os.path.realpath(path) not in windowed
+                      and _dedupe_allowed(file_settings, allowed, BaselineFilter(*hide) if hide else None))
             jobs.append(_Target(path, display, name, dest, result.task, file_settings, hide, dedupe,
                                 compress=diff is None and dest.endswith(".gz"), always=bool(output or spool)))
         # Round after round (--images): the image pass checks no record AutoML skips, so the image of a line whose
@@ -160,6 +162,8 @@ def fix(paths: list[str], settings: Settings, *, validation: str | None = None, 
             finally:
                 unchecked.close()
             pending = [job for job in pending if job.unchecked]
+        for table, parts in _tables(first.results, jobs, settings):
+            _merge_across(table, parts, settings, allowed, unsafe, facts, entries, baseline)
         for job in jobs:
             job.finish(diff.write if diff is not None else None)
             summary.files.append(job.done)
@@ -215,6 +219,7 @@ class _Target:
     stages: list = field(default_factory=list)  # sorted deleted line numbers of each stage, in its input's numbering
     rounds: int = 0
     unchecked: bool = False  # the last round met image_url values the image pass had not checked
+    recount: bool = False  # lines merged with another file's: changed lines are counted from the result
 
     def __post_init__(self) -> None:
         self.done = FileFix(self.display)
@@ -225,7 +230,7 @@ class _Target:
         return _reopen(self.current.tmp, self.compress)
 
     def finish(self, write_diff) -> None:
-        if self.rounds > 1:  # lines changed, counted once however many rounds changed them
+        if self.rounds > 1 or self.recount:  # lines changed, counted once however many stages changed them
             self.done.changed_lines = sum(1 for old, new in self._aligned() if old != new)
         if write_diff is not None:
             sink = UnifiedDiff(write_diff, self.display)
@@ -324,6 +329,65 @@ def _fix_round(job: _Target, fixer: LineFixer, settings: Settings) -> None:
         total.lines, total.changed_lines, total.deleted = done.lines, done.changed_lines, done.deleted
 
 
+def _tables(results: list, jobs: list, settings: Settings) -> list:
+    """(MLTable path, its jobs in the MLTable's order) for each MLTable reading several JSONL files whose lines of one
+    image_url may be merged across them: every file fixed here, read by this MLTable only and by no other input,
+    and no take/skip or column transformation (which would change what a moved line becomes)."""
+    if settings.kind != "training":
+        return []
+    by_path = {os.path.realpath(job.path): job for job in jobs}
+    tables, readers = [], {}
+    for r in results:
+        if r.kind == "mltable" and os.path.isfile(r.path):
+            table = mltable.load(r.path, getattr(settings, "allow_outside", False))
+            tables.append((r, table))
+            for p in table.jsonl:
+                readers[os.path.realpath(p)] = readers.get(os.path.realpath(p), 0) + 1
+        elif r.kind != "mltable" and r.part_of is None and os.path.isfile(r.path):
+            readers[os.path.realpath(r.path)] = readers.get(os.path.realpath(r.path), 0) + 1
+    out = []
+    for r, table in tables:
+        parts = [os.path.realpath(p) for p in table.jsonl]
+        if (len(parts) < 2 or len(set(parts)) != len(parts) or table.window is not None or table.columns
+                or any(p not in by_path or readers.get(p) != 1 for p in parts)):
+            continue
+        out.append((r, [by_path[p] for p in parts]))
+    return out
+
+
+def _merge_across(table, parts: list, settings: Settings, allowed, unsafe: bool, facts, entries, baseline) -> None:
+    """AML604 across the files of one MLTable (reported on the MLTable): the lines of one image_url in different
+    files become one line, as AutoML merges them (see :func:`automl_lint.fix.duplicates.plan_across`)."""
+    hide = None
+    if entries is not None:
+        hide = BaselineFilter(entries, baseline_file.relative_path(table.path, os.path.dirname(os.path.abspath(
+            baseline))))
+    first = parts[0]
+    if not _dedupe_allowed(first.settings, allowed, hide):
+        return
+    fixer = LineFixer(table.task, first.settings, allowed, unsafe, facts)
+    edits = plan_across([job.open_current for job in parts], table.task, fixer)
+    if not any(edits):
+        return
+    for job, changes in zip(parts, edits):
+        if not changes:
+            continue
+        merged = AtomicFile(job.dest, mode_of=job.path, compress=job.compress, display=job.name)
+        try:
+            with job.open_current() as fh:
+                for n, raw in enumerate(iter_raw_lines(fh), start=1):
+                    merged.write(changes.get(n, raw))
+            merged.finish()
+        except BaseException:
+            merged.abort()
+            raise
+        job.abort()
+        job.current = merged
+        job.stages.append(array("l", sorted(n for n, new in changes.items() if not new)))
+        job.recount = True
+    next(job for job, changes in zip(parts, edits) if changes).done.fixed += 1  # the MLTable's AML604 finding
+
+
 def _check_images(urls: set[str], settings: Settings, facts: ImageFacts) -> None:
     """The image pass over image_url values it had not checked: of records AutoML skips (the pass keeps none)
     whose fix needs the real image, and those a fix wrote. Their findings are not kept: the report's lint after
@@ -364,6 +428,18 @@ def _reader_settings(results: list) -> dict[str, tuple[str, str]]:
             for p in table.jsonl:
                 options.setdefault(os.path.realpath(p), (table.invalid_lines, table.encoding))
     return options
+
+
+def _windowed(results: list) -> set[str]:
+    """Real paths of the JSONL files an MLTable reads through take/skip or a column transformation: merging the
+    lines of one image_url there would change which rows AutoML reads, or what a moved line becomes."""
+    out = set()
+    for r in results:
+        if r.kind == "mltable" and os.path.isfile(r.path):
+            table = mltable.load(r.path)
+            if table.window is not None or table.columns:
+                out.update(os.path.realpath(p) for p in table.jsonl)
+    return out
 
 
 def _check_output(output: str, targets: list, results: list, paths: list[str], validation: str | None,
