@@ -21,8 +21,6 @@ if os.environ.get("CI"):
 else:
     distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
 
-pytestmark = pytest.mark.dask  # opt-in until the hang in Client.nthreads() is understood (issue 15)
-
 from automl_lint import api  # noqa: E402
 from automl_lint import distributed as on_dask  # noqa: E402
 from automl_lint.cli import main  # noqa: E402
@@ -123,6 +121,37 @@ def test_images_from_a_local_folder_give_the_jobs_1_report(client, capsys):
     assert len(_workers_that_ran(stream, "automl-lint-probe")) == 2
 
 
+def test_a_second_client_in_the_process_keeps_to_its_own_loop(client, tmp_path, capsys, monkeypatch):
+    """The run's client is not the process's default one (the fixture's is, as a notebook's would be). Every
+    write to a connection must come from the loop that owns it: as_completed once tracked the run's futures on
+    the default client's loop, which used the run's connections from a second thread and corrupted them (a hang
+    in Client.nthreads(), or an AssertionError in tornado)."""
+    import asyncio
+
+    import tornado.iostream
+
+    foreign = []
+    write = tornado.iostream.BaseIOStream.write
+
+    def checked_write(stream, data):
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not stream.io_loop.asyncio_loop:
+            foreign.append(threading.current_thread().name)
+        return write(stream, data)
+
+    monkeypatch.setattr(tornado.iostream.BaseIOStream, "write", checked_write)
+    assert distributed.default_client() is client
+    train = _dataset(tmp_path / "train.jsonl", 3000)
+    args = [IMAGES / "train.jsonl", "--images", "--image-root", IMAGES, "--image-cache", ""]
+    for run in ([train, "--task", "od"], args):
+        one = _report(capsys, *run, "--jobs", "1")
+        assert _report(capsys, *run, "--dask", client.scheduler.address) == one
+    assert foreign == []
+
+
 def test_possible_duplicates_are_hashed_whole_on_the_workers(client, tmp_path, capsys):
     from PIL import Image
 
@@ -189,21 +218,29 @@ def test_ctrl_c_cancels_the_queued_tasks(client, tmp_path, monkeypatch):
     train = _dataset(tmp_path / "train.jsonl", 20_000)
     monkeypatch.setattr(on_dask, "RANGE_BYTES", 100_000)
     settings, _ = api.configure(config=False, task="od")
+    # Both workers are kept busy by tasks that wait for a gate, so the run's tasks stay queued whatever the load
+    # on this machine: Ctrl-C is pressed while they are certainly still there, never after the run has finished.
+    gate = distributed.Event(f"gate-{tmp_path.name}", client=client)
+    blockers = [client.submit(gate.wait, 120, pure=False, key=f"blocker-{tmp_path.name}-{i}") for i in range(2)]
 
-    def interrupt_once_tasks_run():
+    def interrupt_once_tasks_are_queued():
         deadline = time.monotonic() + 60
-        while not any(client.processing().values()) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        while len(_our_tasks(client)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
         _thread.interrupt_main()
 
-    threading.Thread(target=interrupt_once_tasks_run, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        api.run([str(train)], settings, client=client)
-    deadline = time.monotonic() + 30
-    while _our_tasks(client) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _our_tasks(client) == []
-    assert client.status == "running"
+    threading.Thread(target=interrupt_once_tasks_are_queued, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            api.run([str(train)], settings, client=client)
+        deadline = time.monotonic() + 30
+        while _our_tasks(client) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _our_tasks(client) == []
+        assert client.status == "running"
+    finally:
+        gate.set()
+        client.gather(blockers)
 
 
 def _our_tasks(client):

@@ -138,7 +138,9 @@ class Executor:
             try:
                 cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                    dashboard_address=":0", preload=[__name__])
-                executor = cls(distributed.Client(cluster), cluster, f"the local Dask cluster ({workers} workers)")
+                # Not the process's default client: a caller's own default client is left as it was.
+                client = distributed.Client(cluster, set_as_default=False)
+                executor = cls(client, cluster, f"the local Dask cluster ({workers} workers)")
             except Exception as exc:
                 _restore_sigmask(mask)
                 raise DaskUnavailable(f"cannot start a local Dask cluster ({type(exc).__name__}: {exc})") from None
@@ -147,10 +149,10 @@ class Executor:
         where = f"the Dask scheduler at {spec}"
         try:
             if spec.endswith(".json") and os.path.isfile(spec):
-                client = distributed.Client(scheduler_file=spec, timeout=CONNECT_TIMEOUT)
+                client = distributed.Client(scheduler_file=spec, timeout=CONNECT_TIMEOUT, set_as_default=False)
             else:
                 _reachable(spec)
-                client = distributed.Client(spec, timeout=CONNECT_TIMEOUT)
+                client = distributed.Client(spec, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except DaskUnavailable:
             raise
         except MemoryError:  # a reply that announces gigabytes: whatever listens there speaks another protocol
@@ -267,7 +269,10 @@ class Executor:
         ready = 0
         try:
             # Not gather(): interrupted by Ctrl-C, it leaves a half-done wait behind that complains on stderr.
-            for future, result in as_completed(futures, with_results=True):
+            # The loop must be this client's: as_completed defaults to the *default* client's loop, and when the
+            # process has another client (a notebook's, the caller's), that loop would use this client's
+            # connections from a second thread, which corrupts them (a hang, or an AssertionError in tornado).
+            for future, result in as_completed(futures, loop=self.client.loop, with_results=True):
                 i = index[future.key]
                 results[i], done[i] = result, True
                 while ready < len(futures) and done[ready]:
