@@ -230,8 +230,10 @@ def test_image_facts_keep_size_format_and_orientation_per_url():
     facts.add("AmlDatastore://ds/a.jpg", Probe(width=640, height=480, format="JPEG", orientation=6))
     got = facts.get("AmlDatastore://ds/a.jpg")
     assert (got.width, got.height, got.format, got.orientation) == (640, 480, "JPEG", 6)
-    for url in ("gone", "broken", "unlocated"):
+    for url, code in (("gone", "AML701"), ("broken", "AML702"), ("unlocated", "AML700")):
         assert facts.get(f"AmlDatastore://ds/{url}.jpg") is None
+        assert facts.finding(f"AmlDatastore://ds/{url}.jpg") == code
+    assert facts.finding("AmlDatastore://ds/a.jpg") is None
     assert facts.get("AmlDatastore://ds/never-seen.jpg") is UNPROBED
     assert len(facts) == 4
 
@@ -253,3 +255,20 @@ def test_urls_to_check_wait_on_disk_and_come_back_in_bounded_batches(monkeypatch
     batches = list(spool.batches())
     spool.close()
     assert all(len(b) <= 2 for b in batches) and set().union(*batches) == set(urls)
+
+
+def test_an_image_url_is_not_rewritten_to_name_a_missing_image(images, tmp_path):
+    # AutoML cannot resolve the short form; rewritten, it would name a file that does not exist: AML701 would
+    # appear. Without --images nothing is known of the file, and the URL is rewritten.
+    short = line("azureml://datastores/ds/paths/nothere.jpg", [box(0.1, 0.1, 0.5, 0.5)])
+    # The doubled slash names the same missing file before and after: rewritten either way.
+    doubled = line("AmlDatastore://ds//nothere2.jpg", [box(0.1, 0.1, 0.5, 0.5)])
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(short + doubled)
+    report = api.fix([str(data)], settings(images), unsafe=True)
+    assert data.read_bytes() == short + doubled.replace(b"ds//", b"ds/")
+    assert "AML701" not in {p.code for p in report.results[0].problems if p.line == 1}
+    data.write_bytes(short + doubled)
+    api.fix([str(data)], settings(images, probe=None), unsafe=True)
+    assert data.read_bytes().splitlines()[0] == short.replace(b"azureml://datastores/ds/paths/",
+                                                              b"AmlDatastore://ds/").rstrip()

@@ -24,7 +24,8 @@ FIXES: dict[str, tuple[str, str]] = {
                '`"image/png"` become the documented lower-case format; a width or height `"400"` becomes `400`.'),
     "AML107": (SAFE, "lower-cases `image_details.format` on every line (AutoML never reads it)."),
     "AML202": (UNSAFE, "only for the short `azureml://datastores/<ds>/paths/<path>` form, rewritten to "
-               "`AmlDatastore://<ds>/<path>`, which AutoML resolves (the image is no longer dropped)."),
+               "`AmlDatastore://<ds>/<path>`, which AutoML resolves (the image is no longer dropped); with `--images`, "
+               "not when the image it would name is missing or unreadable."),
     "AML205": (SAFE, "writes the path AutoML reads: `//` collapsed, the `?query` stripped, `%20`-style escapes "
                "decoded (only when the result needs no further rewriting)."),
     "AML303": (SAFE, "removes the repeated class from the list."),

@@ -40,6 +40,23 @@ class _Unprobed:
 # The image pass never saw the image_url (a record AutoML skips, or a URL a fix rewrote): wait for the next round.
 UNPROBED = _Unprobed()
 _NO_SIZE = 0  # width 0: checked, but no size known (missing, undecodable, not located, hash collision)
+# Without a size, ``meta`` says why, as the image pass's finding on the image_url: not located (or two URLs sharing
+# a hash), missing, undecodable, too many pixels, outside its root, unreadable.
+_WHY = ("AML700", "AML701", "AML702", "AML708", "AML714", "AML715")
+
+
+def _why(probe) -> int:
+    if probe is None:
+        return 0
+    if probe.outside:
+        return 4
+    if probe.unreadable:
+        return 5
+    if not probe.exists:
+        return 1
+    if probe.pixels is not None:
+        return 3
+    return 2 if probe.error is not None else 0
 
 
 def _key(url: str) -> int:
@@ -71,6 +88,8 @@ class ImageFacts:
                 self.formats.append(probe.format)
             orientation = probe.orientation if 0 <= probe.orientation <= 8 else 1
             meta = self.formats.index(probe.format) << 4 | orientation
+        else:
+            meta = _why(probe)
         self.keys.append(_key(url))
         self.widths.append(width)
         self.heights.append(height)
@@ -87,7 +106,7 @@ class ImageFacts:
             row = (self.widths[i], self.heights[i], self.meta[i])
             if keys and keys[-1] == self.keys[i]:
                 if (widths[-1], heights[-1], meta[-1]) != row:
-                    widths[-1] = heights[-1] = meta[-1] = _NO_SIZE
+                    widths[-1] = heights[-1] = meta[-1] = _NO_SIZE  # and meta 0: "not located"
                 continue
             keys.append(self.keys[i])
             widths.append(row[0])
@@ -97,17 +116,29 @@ class ImageFacts:
         self.keys, self.widths, self.heights, self.meta = keys, widths, heights, meta
         self._frozen = True
 
-    def get(self, url: str):
-        """The Image, None when the pass checked the URL but knows no size, UNPROBED when it never saw it."""
+    def _find(self, url: str) -> int | None:
         self.freeze()
         key = _key(url)
         i = bisect_left(self.keys, key)
-        if i == len(self.keys) or self.keys[i] != key:
+        return i if i < len(self.keys) and self.keys[i] == key else None
+
+    def get(self, url: str):
+        """The Image, None when the pass checked the URL but knows no size, UNPROBED when it never saw it."""
+        i = self._find(url)
+        if i is None:
             return UNPROBED
         if self.widths[i] == _NO_SIZE:
             return None
         m = self.meta[i]
         return Image(self.widths[i], self.heights[i], self.formats[m >> 4], m & 15)
+
+    def finding(self, url: str) -> str | None:
+        """For a URL checked without a size: the code of the image pass's finding on it (AML700 not located,
+        AML701 missing, AML702 undecodable, AML708 too many pixels, AML714 outside its root, AML715 unreadable)."""
+        i = self._find(url)
+        if i is None or self.widths[i] != _NO_SIZE:
+            return None
+        return _WHY[self.meta[i]]
 
 
 class UrlSpool:

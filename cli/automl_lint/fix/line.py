@@ -110,11 +110,15 @@ class LineFixer:
         return self.images.get(value["image_url"])
 
     def _image_findings(self, value: dict) -> list:
-        """The image findings that depend on the line's text (image_details, the boxes), as the image pass
-        reports them; never 'visible': the image file, not the line, is what a person must look at."""
+        """The image findings that depend on the line's text (its image_url, image_details, the boxes), as the
+        image pass reports them; never 'visible': the image file, not the line, is what a person must look at
+        (the line's text fixes are right for when the image is there)."""
         image = self.image(value)
-        if image is None or image is UNPROBED:
+        if image is UNPROBED:
             return []
+        if image is None:  # missing, undecodable, not located...: the image pass's one finding on the image_url
+            code = self.images.finding(value["image_url"])
+            return [(code, "/image_url", False)] if code in self.enabled else []
         probe = SimpleNamespace(exists=True, unreadable=None, pixels=None, error=None, width=image.width,
                                 height=image.height, format=image.format, orientation=image.orientation, mode=None,
                                 transparency=False)
@@ -161,6 +165,7 @@ class LineFixer:
         if not any(f[0] in FIXERS for f in found) or any(f[0] in _UNTOUCHABLE for f in found):
             return LineResult(raw), value, found
         before = Counter(f[0] for f in found)
+        raw_url = value.get("image_url") if type(value) is dict else None
         versions = [(raw, 0)]
         current, fixed = raw, 0  # fixes applied (versions keep it for debugging)
         for _ in range(MAX_PASSES):
@@ -186,12 +191,27 @@ class LineFixer:
             if not version:
                 return LineResult(version, sum(before.values())), None, []
             value, found = self.findings(version, first)
+            if self._image_unknown(value, raw_url):
+                continue  # it names an image the image pass has not checked: decided in the next round
             after = Counter(f[0] for f in found)
             if not after - before and not self._needs_a_person(value, found, hidden):
                 result = LineResult(version, sum((before - after).values()), self._unsafe_left(value, found, hidden))
                 return result, value, found
         value, found = self.findings(raw, first)
         return LineResult(raw, 0, self._unsafe_left(value, found, hidden), len(versions) > 1), value, found
+
+    def _image_unknown(self, value, raw_url) -> bool:
+        """With --images, a version whose image_url a fix rewrote to one the image pass has not checked: what the
+        image checks say of it is unknown, so the URL is noted for checking before the next round."""
+        if self.images is None or type(value) is not dict:
+            return False
+        url = value.get("image_url")
+        if type(url) is not str or url == raw_url or self.images.get(url) is not UNPROBED:
+            return False
+        self.unchecked.add(url)
+        if type(raw_url) is str and self.images.get(raw_url) is UNPROBED:
+            self.unchecked.add(raw_url)
+        return True
 
     def _needs_a_person(self, value, found: list, hidden: set) -> bool:
         """A finding AutoML acts on with no fix on offer for its value or inside it (a class that sorts before
