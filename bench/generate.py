@@ -5,6 +5,7 @@ Tasks:
   od  object detection      1-8 boxes per line
   is  instance segmentation 1-4 objects per line, one polygon of 10-60 points each
   mc  multi-class           one label string per line
+  ml  multi-label           a list of 1-3 distinct label strings per line
 
 Everything is drawn from seeded ``random.Random`` instances, so the same
 (--task, --seed, --invalid-fraction) always gives byte-identical output, and a
@@ -43,7 +44,7 @@ except ImportError:  # pragma: no cover - fallback, ~5x slower
         return json.dumps(obj, separators=(",", ":")).encode()
 
 
-TASKS = ("od", "is", "mc")
+TASKS = ("od", "is", "mc", "ml")
 
 OD_CLASSES = [
     "car", "person", "bicycle", "motorcycle", "bus",
@@ -88,8 +89,8 @@ class Generator:
         )
         self.prev_url = None
         self.counts: dict[str, int] = {}
-        self._record = {"od": self._od, "is": self._is, "mc": self._mc}[task]
-        self._defects = {"od": OD_DEFECTS, "is": IS_DEFECTS, "mc": MC_DEFECTS}[task]
+        self._record = {"od": self._od, "is": self._is, "mc": self._mc, "ml": self._ml}[task]
+        self._defects = {"od": OD_DEFECTS, "is": IS_DEFECTS, "mc": MC_DEFECTS, "ml": ML_DEFECTS}[task]
         self._defect_names = [d[0] for d in self._defects]
         self._defect_weights = [d[1] for d in self._defects]
 
@@ -153,6 +154,17 @@ class Generator:
         rec["label"] = MC_CLASSES[int(self.rng.random() * len(MC_CLASSES))]
         return rec
 
+    def _ml(self, i: int) -> dict:
+        rec = self._common(i)
+        r = self.rng.random
+        labels: list[str] = []
+        for _ in range(1 + int(r() * 3)):  # 1..3 distinct classes
+            name = MC_CLASSES[int(r() * len(MC_CLASSES))]
+            if name not in labels:
+                labels.append(name)
+        rec["label"] = labels
+        return rec
+
     # ---- lines -----------------------------------------------------------
     def is_invalid(self, i: int) -> bool:
         f = self.fraction
@@ -205,6 +217,10 @@ MC_DEFECTS = [d for d in COMMON_DEFECTS if d[0] != "label_not_list"] + [
     ("label_not_string", 2),      # 3
     ("empty_label", 2),           # ""
 ]
+ML_DEFECTS = COMMON_DEFECTS + [
+    ("label_item_not_string", 3),  # null or a float among the classes
+    ("repeated_class", 2),         # ["cat", "cat"]
+]
 
 
 def _pick_obj(rec, rng):
@@ -228,7 +244,7 @@ def _apply_defect(name: str, rec: dict, rng: random.Random, prev_url) -> bytes:
     elif name == "image_url_not_string":
         rec["image_url"] = None if rng.random() < 0.5 else 12345
     elif name == "label_not_list":
-        rec["label"] = rec["label"][0]
+        rec["label"] = rec["label"][0]  # od/is: one object; ml: one string
     elif name == "duplicate_image_url":
         if prev_url is not None:
             rec["image_url"] = prev_url
@@ -294,6 +310,12 @@ def _apply_defect(name: str, rec: dict, rng: random.Random, prev_url) -> bytes:
         rec["label"] = int(rng.random() * 20)
     elif name == "empty_label":
         rec["label"] = ""
+    elif name == "label_item_not_string":
+        labels = rec["label"]
+        labels[int(rng.random() * len(labels))] = None if rng.random() < 0.5 else 1.5
+    elif name == "repeated_class":
+        labels = rec["label"]
+        labels.append(labels[int(rng.random() * len(labels))])
     else:  # pragma: no cover
         raise AssertionError(name)
     return _dumps(rec)

@@ -98,10 +98,13 @@ def scenarios(scale: int) -> list[Scenario]:
         Scenario("od-100pct", "od", M, 1.0, ["floor"] + lint, "od, every line invalid"),
         Scenario("is", "is", K, 0.0, ["floor", "naive"] + lint, "instance segmentation"),
         Scenario("mc", "mc", M, 0.0, ["floor"] + lint, "multi-class"),
+        Scenario("ml", "ml", M, 0.0, ["floor"] + lint, "multi-label"),
     ]
 
 
 GROWTH_FRACTIONS = (0.25, 0.5, 1.0)  # of the od line count
+# Time / floor targets (issue 14): detection and segmentation lines are long, so the parse weighs more.
+FLOOR_LIMITS = {"od": 2.0, "is": 2.0, "mc": 2.5, "ml": 2.5}
 
 
 @dataclass
@@ -532,7 +535,8 @@ def render(rows: list[Row], naive_lps: dict, growth: list[dict], info: dict, a) 
         r = get("od", ap)
         if r and "od" in floors:
             x = r.seconds / floors["od"]
-            check(f"od: {lab} time / floor", f"{x:.2f}", "<= 2.5 (stretch 1.5)", x <= 2.5,
+            limit = FLOOR_LIMITS["od"]
+            check(f"od: {lab} time / floor", f"{x:.2f}", f"<= {limit:g} (stretch 1.5)", x <= limit,
                   "stretch met" if x <= 1.5 else "")
         r = get("od-sample", ap)
         if r and naive_lps.get("od"):
@@ -556,11 +560,12 @@ def render(rows: list[Row], naive_lps: dict, growth: list[dict], info: dict, a) 
             if r and clean:
                 x = r.seconds / clean.seconds
                 check(f"{sc}: {lab} time / clean-file time", f"{x:.2f}", f"<= {lim}", x <= lim)
-        for sc in ("is", "mc"):
+        for sc in ("is", "mc", "ml"):
             r = get(sc, ap)
             if r and sc in floors:
                 x = r.seconds / floors[sc]
-                check(f"{sc}: {lab} time / floor", f"{x:.2f}", "<= 2.5 (stretch 1.5)", x <= 2.5,
+                limit = FLOOR_LIMITS[sc]
+                check(f"{sc}: {lab} time / floor", f"{x:.2f}", f"<= {limit:g} (stretch 1.5)", x <= limit,
                       "stretch met" if x <= 1.5 else "")
             if r and naive_lps.get(sc):
                 su = (r.lines / r.seconds) / naive_lps[sc]
@@ -582,7 +587,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="10x fewer lines (smoke run)")
     p.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is reported")
     p.add_argument("--only", default="",
-                   help="comma-separated scenarios: od-sample, od, od-10pct, od-100pct, is, mc, growth")
+                   help="comma-separated scenarios: od-sample, od, od-10pct, od-100pct, is, mc, ml, growth")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--data-dir", default=os.path.join(HERE, ".data"),
                    help="cache for generated files (default bench/.data)")

@@ -289,8 +289,13 @@ class DatasetState:
         counts = self.classes
         known = len(counts)
         counts.update(names)
-        if len(counts) == known:
-            return
+        if len(counts) != known:
+            self.register_str_classes(names)
+
+    def register_str_classes(self, names: list) -> None:
+        """After counting ``names`` (strings) into ``classes``: note the line of the new ones, and keep a name
+        longer than LONG_CLASS_NAME under its bounded key."""
+        counts = self.classes
         class_lines, line = self.class_lines, self.line
         for name in names:
             if name in class_lines:

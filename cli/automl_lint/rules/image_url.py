@@ -142,6 +142,7 @@ def plain_url_checker(limit: int = 4096):
         return (name != "" and "/" not in name and "?" not in name and "%" not in name and "\\" not in name
                 and not name[0].isspace() and not name[-1].isspace())
 
+    plain.last = last  # read by the express lane (automl_lint.express), which repeats the first branch inline
     return plain
 
 
