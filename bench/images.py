@@ -142,6 +142,22 @@ def warm(folder: str) -> None:
                 pass
 
 
+def evict(folder: str) -> bool:
+    """Drop the images' pages from the page cache (POSIX_FADV_DONTNEED on each file: no privilege needed, nothing
+    else is evicted), so that the next run reads them from the disk. False where the system cannot."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    img = os.path.join(folder, "img")
+    for name in os.listdir(img):
+        fd = os.open(os.path.join(img, name), os.O_RDONLY)
+        try:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return True
+
+
 # ---------------------------------------------------------------- runs
 def run(cmd: list[str], env: dict) -> dict:
     fd, errpath = tempfile.mkstemp(prefix="automl-lint-bench-", suffix=".stderr")
@@ -179,13 +195,18 @@ def measure(label: str, cmd: list[str], env: dict, repeat: int, count: int, befo
 
 
 def scenario(name: str, train: str, location_args: list[str], env: dict, a, count: int, proxy=None,
-             proxy_env=None) -> list[dict]:
+             proxy_env=None, folder: str = "") -> list[dict]:
     linter = [a.python, "-m", "automl_lint"]
     common = [train, "--task", "od", "--format", "json", "--output-file", os.devnull, "--exit-zero"]
     cache = tempfile.mkdtemp(prefix="automl-lint-bench-cache-")
     try:
         rows = [measure(f"{name}: text only", linter + common, env, a.repeat, count)]
         header = linter + common + ["--images"] + location_args + ["--image-cache", cache]
+        if a.disk and folder:
+            def cold_disk():
+                shutil.rmtree(cache, ignore_errors=True)
+                evict(folder)
+            rows.append(measure(f"{name}: --images cold, disk", header, env, a.repeat, count, before=cold_disk))
         rows.append(measure(f"{name}: --images cold", header, env, a.repeat, count,
                             before=lambda: shutil.rmtree(cache, ignore_errors=True)))
         rows.append(measure(f"{name}: --images warm", header, env, a.repeat, count))
@@ -195,7 +216,9 @@ def scenario(name: str, train: str, location_args: list[str], env: dict, a, coun
                                 before=lambda: shutil.rmtree(cache, ignore_errors=True)))
         if proxy is not None:
             # Bytes from Blob storage, counted by a proxy (a separate run each: the proxy slows the transfer).
-            for row, before in ((rows[1], lambda: shutil.rmtree(cache, ignore_errors=True)), (rows[2], None)):
+            cold_row = next(r for r in rows if r["label"].endswith("--images cold"))
+            warm_row = next(r for r in rows if r["label"].endswith("--images warm"))
+            for row, before in ((cold_row, lambda: shutil.rmtree(cache, ignore_errors=True)), (warm_row, None)):
                 if before:
                     before()
                 proxy.received = 0
@@ -332,6 +355,8 @@ def main(argv=None) -> int:
     p.add_argument("--python", default=sys.executable, help="interpreter that runs automl-lint (-m automl_lint)")
     p.add_argument("--full", action="store_true", help="also measure --images=full (cold)")
     p.add_argument("--no-local", action="store_true", help="skip the local-disk scenario")
+    p.add_argument("--no-disk", dest="disk", action="store_false",
+                   help="skip the local cold run that first drops the images from the page cache")
     p.add_argument("--azurite", default="", metavar="AZURITE_BLOB",
                    help="path of the azurite-blob command: also measure Blob storage through Azurite")
     p.add_argument("--output", default="", help="also write the markdown report to this file")
@@ -347,7 +372,7 @@ def main(argv=None) -> int:
     warm(folder)
     if not a.no_local:
         log("== local disk")
-        rows += scenario("local", train, ["--datastore", f"bench={folder}"], env, a, count)
+        rows += scenario("local", train, ["--datastore", f"bench={folder}"], env, a, count, folder=folder)
     if a.azurite:
         azurite = Azurite(a.azurite, folder)
         try:

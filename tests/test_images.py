@@ -378,3 +378,71 @@ def test_progress_counts_images_not_candidate_paths(tmp_path):
     urls = {ref[1] for ref in result.image_refs}
     assert calls[-1] == (len(urls), len(urls))
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+# --- many images: read ahead in a window, probed in worker processes -----------------------------------------
+
+def test_a_batch_larger_than_the_read_ahead_window_keeps_order_and_closes_every_file(tmp_path, monkeypatch):
+    import os
+
+    from automl_lint.images import batch
+    from automl_lint.images.batch import probe_batch
+    from automl_lint.settings import Settings
+
+    monkeypatch.setattr(batch, "PREFETCH", 3)
+    root = tmp_path / "root"
+    root.mkdir()
+    secret = tmp_path / "secret.png"
+    _photo(secret, "PNG", size=(40, 30))
+    refs, expected = [], []
+    for i in range(20):
+        path = root / f"{i}.png"
+        kind = i % 5
+        if kind == 0:
+            _photo(path, "PNG", size=(10 + i, 20), seed=i)
+            expected.append(("PNG", 10 + i))
+        elif kind == 1:
+            expected.append("missing")                 # never created
+        elif kind == 2:
+            os.symlink(secret, path)                   # leaves the root: never read
+            expected.append("outside")
+        elif kind == 3:
+            os.mkfifo(path)                            # not a regular file: unreadable, never read
+            expected.append("unreadable")
+        else:
+            path.write_bytes(b"not an image")
+            expected.append("error")
+        refs.append((str(path), str(root), None))
+    fds = len(os.listdir("/proc/self/fd"))
+    probes = probe_batch(refs, Settings(images="header"))
+    assert len(os.listdir("/proc/self/fd")) == fds
+
+    def kind(p):
+        if p.outside:
+            return "outside"
+        if p.unreadable:
+            return "unreadable"
+        if not p.exists:
+            return "missing"
+        return "error" if p.error else (p.format, p.width)
+    assert [kind(p) for p in probes] == expected
+    one_by_one = [probe_batch([ref], Settings(images="header"))[0] for ref in refs]
+    assert [kind(p) for p in one_by_one] == expected
+
+
+def test_probing_in_worker_processes_gives_what_one_process_gives(run_json, tmp_path, monkeypatch):
+    import json
+
+    from automl_lint.images import check
+
+    _, alone = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", "", "--jobs", "1")
+    monkeypatch.setattr(check, "PROCESS_MIN", 1)
+    monkeypatch.setattr(check, "LOCAL_BATCH", 3)
+    pooled_batches = []
+    real = check._pooled
+    monkeypatch.setattr(check, "_pooled", lambda batches, *a: (pooled_batches.append(len(batches)),
+                                                                real(batches, *a)))
+    for cache in ("", tmp_path / "cache"):
+        _, pooled = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", cache, "--jobs", "2")
+        assert json.dumps(pooled["files"], sort_keys=True) == json.dumps(alone["files"], sort_keys=True)
+    assert pooled_batches and pooled_batches[0] > 2

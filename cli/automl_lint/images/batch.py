@@ -6,9 +6,14 @@ Blob read by ranges), compares with what the caller's cache knows, and probes th
 
 from __future__ import annotations
 
+from collections import deque
+
 from automl_lint.images.probe import HEAD_BYTES, MISSING, OUTSIDE, Probe, probe_bytes, probe_head, unreadable
 from automl_lint.images.locate import is_blob
-from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage
+from automl_lint.images.storage import ImageUnreadable, Opened, OutsideRoot, Storage
+
+# Local files open at once per batch (each holds a file descriptor): their reads are started together.
+PREFETCH = 32
 
 
 def probe_batch(refs: list, settings, storage: Storage | None = None) -> list:
@@ -33,9 +38,23 @@ def probe_batch(refs: list, settings, storage: Storage | None = None) -> list:
     full = settings.images == "full"
     out: list = [None] * len(refs)
     blobs = [i for i, ref in enumerate(refs) if is_blob(ref[0])]
-    for i, (location, root, known) in enumerate(refs):
-        if not blobs or not is_blob(location):
-            out[i] = _probe_one(storage, location, root, known, full)
+    local = [i for i in range(len(refs)) if not is_blob(refs[i][0])] if blobs else range(len(refs))
+    # Local files are opened (and checked) up to PREFETCH ahead of the one being probed, each asking the system to
+    # read its head now: on a page cache that does not hold them, the disk serves the reads together.
+    window: deque = deque()
+    ahead = iter(local)
+    try:
+        for i in local:
+            while len(window) <= PREFETCH:
+                j = next(ahead, None)
+                if j is None:
+                    break
+                window.append(_open_one(storage, refs[j], full))
+            out[i] = _probe_opened(window.popleft(), full)
+    finally:
+        for opened in window:
+            if isinstance(opened, Opened):
+                opened.close()
     if blobs:
         heads = storage.heads([refs[i][0] for i in blobs], [refs[i][2] for i in blobs], full)
         for i, (opened, head) in zip(blobs, heads):
@@ -60,7 +79,10 @@ def _probe_blob(opened, head: bytes | None, known, full: bool) -> Probe | None:
     return p
 
 
-def _probe_one(storage: Storage, location: str, root: str, known, full: bool) -> Probe | None:
+def _open_one(storage: Storage, ref, full: bool):
+    """The opened file (its head's read started), or the final result: MISSING, OUTSIDE, unreadable, or None when
+    ``known`` still describes the file."""
+    location, root, known = ref
     try:
         opened = storage.open(location, root)
     except OutsideRoot:
@@ -69,9 +91,18 @@ def _probe_one(storage: Storage, location: str, root: str, known, full: bool) ->
         return unreadable(str(exc))
     if opened is None:
         return MISSING
+    if known is not None and known[0] == opened.size and known[1] == opened.version and (known[2] or not full):
+        opened.close()
+        return None
+    if not full:
+        opened.prefetch(HEAD_BYTES)
+    return opened
+
+
+def _probe_opened(opened, full: bool) -> Probe | None:
+    if not isinstance(opened, Opened):
+        return opened
     with opened:
-        if known is not None and known[0] == opened.size and known[1] == opened.version and (known[2] or not full):
-            return None
         try:
             if full:
                 p = probe_bytes(opened.read_all(), True)

@@ -19,6 +19,7 @@ import threading
 import warnings
 import zlib
 from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from PIL import Image, UnidentifiedImageError
 
@@ -54,7 +55,7 @@ class Probe:
 
     def to_json(self) -> list:
         """The field values in order (a list: cheaper than a dict for the cache's many rows)."""
-        return [getattr(self, name) for name in _FIELDS]
+        return list(_values(self))
 
     @classmethod
     def from_json(cls, data: list) -> "Probe":
@@ -65,6 +66,7 @@ class Probe:
 
 
 _FIELDS = tuple(f.name for f in fields(Probe))
+_values = attrgetter(*_FIELDS)
 MISSING = Probe(exists=False)
 OUTSIDE = Probe(exists=False, outside=True)
 # Decoding a large image takes up to ~700 MB (Pillow's limit is 179 Mpx): at most two at once, whatever --jobs.
