@@ -231,8 +231,12 @@ def _declared_size(value) -> int | None:
     return None
 
 
-def check_image(ref: tuple, probe, location: str, task: str | None, settings, out: list) -> None:
-    """Append (rule, pointer, message) findings about one record's image."""
+def check_image(ref: tuple, probe, location: str, task: str | None, settings, out: list,
+                yolo: bool | None = None) -> None:
+    """Append (rule, pointer, message) findings about one record's image (``yolo``: ``settings.uses_yolo(task)``,
+    given by a caller that checks many images of one file)."""
+    if yolo is None:
+        yolo = settings.uses_yolo(task or "")
     _, url, details, boxes = ref
     if probe.unreadable:
         out.append((UNREADABLE, "/image_url", f"cannot read {location}: {probe.unreadable}; the image was not "
@@ -281,24 +285,24 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
                     "255 when converting to RGB, the image turns mostly white"))
     elif mode == "CMYK":
         out.append((COLOUR_MODE, "/image_url", "CMYK image: converted to RGB naively, colours shift"))
-    if real == "GIF" and settings.uses_yolo(task or ""):
+    if real == "GIF" and yolo:
         out.append((GIF_YOLO, "/image_url", "GIF image: YOLOv5's OpenCV reader cannot decode GIF and drops it"))
     if min(probe.width, probe.height) < MIN_IMAGE_SIDE:
         out.append((TINY_IMAGE, "/image_url", f"the image is only {probe.width}x{probe.height} pixels"))
     if boxes:
-        _check_boxes(boxes, probe, task, settings, out)
+        _check_boxes(boxes, probe, task, yolo, out)
 
 
-def _check_boxes(boxes: list, probe, task, settings, out: list) -> None:
+def _check_boxes(boxes: list, probe, task, yolo: bool, out: list) -> None:
     width, height = probe.width, probe.height
-    if probe.orientation >= 5 and settings.uses_yolo(task or ""):
+    if probe.orientation >= 5 and yolo:
         width, height = height, width  # YOLOv5 sees the rotated image
     tiny = [i for i, (w, h) in enumerate(boxes) if 0 < min(w * width, h * height) < MIN_BOX_PIXELS]
     if tiny:
         w, h = boxes[tiny[0]]
         out.append((TINY_BOX, f"/label/{tiny[0]}", f"{len(tiny)} box(es) smaller than {MIN_BOX_PIXELS} px at "
                     f"{width}x{height} (the first is {w * width:.1f}x{h * height:.1f} px)"))
-    if task == "object-detection" and settings.uses_yolo(task):
+    if task == "object-detection" and yolo:
         scale = YOLO_SIZE / max(width, height)
         dropped = [i for i, (w, h) in enumerate(boxes) if 0 < min(w * width, h * height) * scale <= YOLO_MIN_BOX]
         if dropped:
