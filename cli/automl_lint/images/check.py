@@ -60,13 +60,16 @@ def _few_collections():
     garbage collector's full scans of them cost up to a tenth of a run, so it runs rarely meanwhile (objects alive
     before the pass are left out of its scans, ``gc.freeze``)."""
     old = gc.get_threshold()
-    gc.freeze()
+    freeze = gc.get_freeze_count() == 0  # a caller's own frozen objects are left as they are
+    if freeze:
+        gc.freeze()
     gc.set_threshold(max(old[0], 50_000), max(old[1], 50), max(old[2], 100))
     try:
         yield
     finally:
         gc.set_threshold(*old)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
 
 
 def _check_images(files: list, settings, progress, probes) -> None:
