@@ -43,6 +43,7 @@ _NO_SIZE = 0  # width 0: checked, but no size known (missing, undecodable, not l
 # Without a size, ``meta`` says why, as the image pass's finding on the image_url: not located (or two URLs sharing
 # a hash), missing, undecodable, too many pixels, outside its root, unreadable.
 _WHY = ("AML700", "AML701", "AML702", "AML708", "AML714", "AML715")
+IMAGE_STATUS = frozenset(_WHY)
 
 
 def _why(probe) -> int:
@@ -74,6 +75,7 @@ class ImageFacts:
         self.meta = array("H")  # format index << 4 | orientation
         self.formats: list[str] = []
         self._frozen = True
+        self._last: tuple = (None, None)  # (image_url, index) of the last lookup
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -117,10 +119,14 @@ class ImageFacts:
         self._frozen = True
 
     def _find(self, url: str) -> int | None:
+        if url == self._last[0] and self._frozen:  # a line asks about its image many times over
+            return self._last[1]
         self.freeze()
         key = _key(url)
         i = bisect_left(self.keys, key)
-        return i if i < len(self.keys) and self.keys[i] == key else None
+        found = i if i < len(self.keys) and self.keys[i] == key else None
+        self._last = (url, found)
+        return found
 
     def get(self, url: str):
         """The Image, None when the pass checked the URL but knows no size, UNPROBED when it never saw it."""

@@ -18,7 +18,7 @@ from automl_lint.engine import RecordChecker
 from automl_lint.fix import spans
 from automl_lint.fix.catalog import SAFE, UNSAFE
 from automl_lint.fix.fixers import FIXERS
-from automl_lint.fix.images import UNPROBED, ImageFacts
+from automl_lint.fix.images import IMAGE_STATUS, UNPROBED, ImageFacts
 from automl_lint.images.refs import image_ref
 from automl_lint.reader import BOM, parse_line
 from automl_lint.rules import dataset, schema, syntax
@@ -58,6 +58,13 @@ class LineFixer:
         # image_url values the image pass has not checked (it keeps no record AutoML skips, and a fix may rewrite
         # the URL) that a fix needs the image of, or that a fix wrote: checked before the next round.
         self.unchecked = set() if unchecked is None else unchecked
+        self._line_url: str | None = None  # the image_url of the line being fixed, as written
+        self._same: dict[str, str] = {}  # image_url -> the line's own, when both name the same image
+        self._locator = None
+        if images is not None:
+            from automl_lint.images.locate import Locator
+
+            self._locator = Locator(settings.image_root, settings.datastores, settings.image_maps)
         self.drop = settings.invalid_lines == "drop"
         self.enabled = settings.enabled
         self.allowed = allowed
@@ -107,7 +114,18 @@ class LineFixer:
         """What --images knows of the record's image (an Image, None, or UNPROBED); None without --images."""
         if self.images is None or type(value) is not dict or type(value.get("image_url")) is not str:
             return None
-        return self.images.get(value["image_url"])
+        return self.images.get(self._facts_url(value["image_url"]))
+
+    def _facts_url(self, url: str) -> str:
+        """The URL whose image facts apply: ``url``, or the line's own URL when a fix rewrote it into another
+        spelling of the same location (AutoML's normalisations, AML205): the image pass checked that one."""
+        line_url = self._line_url
+        if line_url is None or url == line_url or self.images.get(url) is not UNPROBED:
+            return url
+        if url not in self._same:
+            same = self._locator.candidates(url) == self._locator.candidates(line_url)
+            self._same[url] = line_url if same else url
+        return self._same[url]
 
     def _image_findings(self, value: dict) -> list:
         """The image findings that depend on the line's text (its image_url, image_details, the boxes), as the
@@ -117,7 +135,7 @@ class LineFixer:
         if image is UNPROBED:
             return []
         if image is None:  # missing, undecodable, not located...: the image pass's one finding on the image_url
-            code = self.images.finding(value["image_url"])
+            code = self.images.finding(self._facts_url(value["image_url"]))
             return [(code, "/image_url", False)] if code in self.enabled else []
         probe = SimpleNamespace(exists=True, unreadable=None, pixels=None, error=None, width=image.width,
                                 height=image.height, format=image.format, orientation=image.orientation, mode=None,
@@ -155,17 +173,19 @@ class LineFixer:
         result, value, found = self._fix(raw, first, hide)
         if type(value) is dict and type(value.get("image_url")) is str:
             result.url = value["image_url"]
-            if self.images is not None and result.raw is not raw and self.images.get(result.url) is UNPROBED:
+            if self.images is not None and result.raw is not raw and self.image(value) is UNPROBED:
                 self.unchecked.add(result.url)
         return result
 
     def _fix(self, raw: bytes, first: bool, hide: Callable | None):
+        self._line_url = None
         value, found = self.findings(raw, first)
         hidden = hide(raw, value, found) if hide is not None and found else frozenset()
         if not any(f[0] in FIXERS for f in found) or any(f[0] in _UNTOUCHABLE for f in found):
             return LineResult(raw), value, found
         before = Counter(f[0] for f in found)
         raw_url = value.get("image_url") if type(value) is dict else None
+        self._line_url, self._same = (raw_url if type(raw_url) is str else None), {}
         versions = [(raw, 0)]
         current, fixed = raw, 0  # fixes applied (versions keep it for debugging)
         for _ in range(MAX_PASSES):
@@ -189,13 +209,13 @@ class LineFixer:
             if version is raw:
                 break
             if not version:
-                return LineResult(version, sum(before.values())), None, []
+                return LineResult(version, _count(before)), None, []
             value, found = self.findings(version, first)
             if self._image_unknown(value, raw_url):
                 continue  # it names an image the image pass has not checked: decided in the next round
             after = Counter(f[0] for f in found)
             if not after - before and not self._needs_a_person(value, found, hidden):
-                result = LineResult(version, sum((before - after).values()), self._unsafe_left(value, found, hidden))
+                result = LineResult(version, _count(before - after), self._unsafe_left(value, found, hidden))
                 return result, value, found
         value, found = self.findings(raw, first)
         return LineResult(raw, 0, self._unsafe_left(value, found, hidden), len(versions) > 1), value, found
@@ -206,7 +226,7 @@ class LineFixer:
         if self.images is None or type(value) is not dict:
             return False
         url = value.get("image_url")
-        if type(url) is not str or url == raw_url or self.images.get(url) is not UNPROBED:
+        if type(url) is not str or url == raw_url or self.image(value) is not UNPROBED:
             return False
         self.unchecked.add(url)
         if type(raw_url) is str and self.images.get(raw_url) is UNPROBED:
@@ -224,6 +244,12 @@ class LineFixer:
         if self.unsafe:
             return 0
         return sum(1 for p in self.proposals(value, found, hidden) if p[1] == UNSAFE)
+
+
+def _count(findings: Counter) -> int:
+    """Findings a fix solved; the image pass's one finding on an image_url (not located, missing...) is not one of
+    them: a rewritten URL names another file, it does not repair one."""
+    return sum(n for code, n in findings.items() if code not in IMAGE_STATUS)
 
 
 def _apply(raw: bytes, offers: list) -> tuple[bytes | None, int]:

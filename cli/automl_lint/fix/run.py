@@ -314,6 +314,7 @@ def _fix_round(job: _Target, fixer: LineFixer, settings: Settings) -> None:
                 out.abort()
                 out = merged
                 _count_merge(done, edits)
+                job.recount = True  # a merged line may have been fixed too: changed lines are counted once
                 stages.append(array("l", sorted(n for n, new in edits.items() if not new)))
     except BaseException:
         out.abort()
