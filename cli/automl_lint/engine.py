@@ -51,6 +51,7 @@ EXPRESS = True
 LINE_HOOK = None
 MAX_JOBS = 256  # --jobs beyond this is refused; each worker also gets at least 1 MiB of the file
 CHUNK_MIN_BYTES = 1024 * 1024
+RANGES_PER_WORKER = 4  # byte ranges per worker process in a parallel run (each at least CHUNK_MIN_BYTES)
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -766,12 +767,15 @@ def _regular_size(path: str) -> int:
 
 
 def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, result: FileResult) -> None:
-    ranges = _boundaries(path, size, max(1, min(jobs, MAX_JOBS, size // CHUNK_MIN_BYTES)))
+    workers = max(1, min(jobs, MAX_JOBS, size // CHUNK_MIN_BYTES))
+    # A few ranges per worker, handed out one at a time: a worker whose core is busier (a shared machine, a
+    # hyperthread) takes fewer of them instead of holding the others up at the end.
+    ranges = _boundaries(path, size, max(workers, min(workers * RANGES_PER_WORKER, size // CHUNK_MIN_BYTES)))
     if LINE_HOOK is not None:
         LINE_HOOK(None)
     ctx = multiprocessing.get_context("fork")
-    with ending_with_signals(), ctx.Pool(len(ranges), initializer=worker_signals) as pool:
-        parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges])
+    with ending_with_signals(), ctx.Pool(min(workers, len(ranges)), initializer=worker_signals) as pool:
+        parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges], chunksize=1)
     _merge_chunks(parts, settings, result)
 
 

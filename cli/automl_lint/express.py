@@ -236,8 +236,6 @@ def build(checker, state):
             nkeys = top(value)
             if not nkeys:
                 return False
-            # No "true"/"false" in the line: no boolean anywhere, so a comparison is a full number check.
-            bools = raw.find(b"true") != -1 or raw.find(b"false") != -1
             classes = []
             crowd = True
             try:
@@ -265,7 +263,9 @@ def build(checker, state):
                     tx, ty, bx, by = a["topX"], a["topY"], a["bottomX"], a["bottomY"]
                     if not (0 <= tx < bx <= 1 and 0 <= ty < by <= 1):
                         return False
-                    if bools and (type(tx) is bool or type(ty) is bool or type(bx) is bool or type(by) is bool):
+                    # A boolean compares as 0 or 1: only a box on the image's edge can hold one.
+                    if (not tx or not ty or bx == 1 or by == 1) and (
+                            type(tx) is bool or type(ty) is bool or type(bx) is bool or type(by) is bool):
                         return False
                     classes.append(cls)
             except (KeyError, TypeError):  # a missing key; a string, null, list or object where a number is
@@ -277,21 +277,25 @@ def build(checker, state):
 
         return express, flush
 
-    def segment_ok(segment: list, bools: bool) -> bool:
+    def segment_ok(segment: list) -> bool:
         """Numbers in [0, 1] (the schema's coordinate) and no stray vertex (AML510), sorting each axis once."""
         n = len(segment) // 2
         if segment[0] == segment[2 * n - 2] and segment[1] == segment[2 * n - 1]:
             n -= 1  # a closed ring repeats its first point (as stray_vertex counts it)
-            xs, ys = segment[0:2 * n:2], segment[1:2 * n:2]
+            sx, sy = segment[0:2 * n:2], segment[1:2 * n:2]
         else:
-            xs, ys = segment[0::2], segment[1::2]
+            sx, sy = segment[0::2], segment[1::2]
         try:
-            sx, sy = sorted(xs), sorted(ys)  # a TypeError on a string, null or object
-            if sx[0] < 0 or sx[-1] > 1 or sy[0] < 0 or sy[-1] > 1:  # a TypeError on a string or list
-                return False
+            sx.sort()  # a TypeError on a string, null or object among numbers
+            sy.sort()
+            if not (0 < sx[0] and sx[-1] < 1 and 0 < sy[0] and sy[-1] < 1):  # a TypeError on strings or lists
+                if sx[0] < 0 or sx[-1] > 1 or sy[0] < 0 or sy[-1] > 1:
+                    return False
+                # On the edge: a boolean compares as 0 or 1, and could be there (so could 0 and 1: then the
+                # validator decides).
+                if True in segment or False in segment:
+                    return False
         except TypeError:
-            return False
-        if bools and (True in segment or False in segment):  # also true of 1 and 0: then the validator decides
             return False
         if n < 4:
             return True
@@ -312,7 +316,6 @@ def build(checker, state):
         nkeys = top(value)
         if not nkeys:
             return False
-        bools = raw.find(b"true") != -1 or raw.find(b"false") != -1
         classes = []
         crowd = True
         try:
@@ -342,7 +345,7 @@ def build(checker, state):
                     return False
                 for segment in poly:
                     if type(segment) is not list or len(segment) < 6 or len(segment) & 1 or \
-                            not segment_ok(segment, bools):
+                            not segment_ok(segment):
                         return False
                 # AutoML's box is the polygon's extent, and the mask needs an area (annotation.fast_segmentation).
                 ax, ay, bx, by, cx, cy = poly[0][:6]
