@@ -144,6 +144,7 @@ def build(checker, state):
 
     if task == "multiclass":
         def express(value: dict, raw: bytes, line: int) -> bool:
+            nonlocal prefix_seen, prefix_colons
             try:
                 url = value["image_url"]
                 label = value["label"]
@@ -153,11 +154,29 @@ def build(checker, state):
                 return False
             if raw.find(b"\\") != -1:
                 return False
-            nkeys = top(value)
-            if not nkeys:
-                return False
-            n = url_colons(url)
-            if n < 0 or raw.count(b":") != nkeys + n:  # else maybe a duplicate key: the full check decides
+            details = value.get("image_details")
+            if details is not None and len(value) == 3 and type(details) is dict and len(details) == 3 and \
+                    type(f := details.get("format")) is str and type(w := details.get("width")) is int and \
+                    type(h := details.get("height")) is int and f in _FORMATS and 0 < w <= EXACT_FLOAT and \
+                    0 < h <= EXACT_FLOAT:
+                nkeys = 6  # the usual image_details, as top() would say
+            else:
+                nkeys = top(value)
+                if not nkeys:
+                    return False
+            prefix = last[0]
+            if url.startswith(prefix):  # url_colons(), inline
+                name = url[len(prefix):]
+                if name == "" or "/" in name or "?" in name or "%" in name or name.strip() != name:
+                    return False
+                if prefix_seen is not prefix:
+                    prefix_seen, prefix_colons = prefix, prefix.count(":")
+                n = prefix_colons + name.count(":") if ":" in name else prefix_colons
+            else:
+                n = url_colons(url)
+                if n < 0:
+                    return False
+            if raw.count(b":") != nkeys + n:  # else maybe a duplicate key: the full check decides
                 return False
             push_url(url)
             push_line(line)
@@ -170,7 +189,7 @@ def build(checker, state):
 
     if task == "multilabel":
         def express(value: dict, raw: bytes, line: int) -> bool:
-            nonlocal empty
+            nonlocal empty, prefix_seen, prefix_colons
             try:
                 url = value["image_url"]
                 label = value["label"]
@@ -184,11 +203,29 @@ def build(checker, state):
             k = len(label)
             if k > 1 and len(set(label)) != k or raw.find(b"\\") != -1:
                 return False
-            nkeys = top(value)
-            if not nkeys:
-                return False
-            n = url_colons(url)
-            if n < 0 or raw.count(b":") != nkeys + n:
+            details = value.get("image_details")
+            if details is not None and len(value) == 3 and type(details) is dict and len(details) == 3 and \
+                    type(f := details.get("format")) is str and type(w := details.get("width")) is int and \
+                    type(h := details.get("height")) is int and f in _FORMATS and 0 < w <= EXACT_FLOAT and \
+                    0 < h <= EXACT_FLOAT:
+                nkeys = 6  # the usual image_details, as top() would say
+            else:
+                nkeys = top(value)
+                if not nkeys:
+                    return False
+            prefix = last[0]
+            if url.startswith(prefix):  # url_colons(), inline
+                name = url[len(prefix):]
+                if name == "" or "/" in name or "?" in name or "%" in name or name.strip() != name:
+                    return False
+                if prefix_seen is not prefix:
+                    prefix_seen, prefix_colons = prefix, prefix.count(":")
+                n = prefix_colons + name.count(":") if ":" in name else prefix_colons
+            else:
+                n = url_colons(url)
+                if n < 0:
+                    return False
+            if raw.count(b":") != nkeys + n:  # else maybe a duplicate key: the full check decides
                 return False
             push_url(url)
             push_line(line)

@@ -65,22 +65,26 @@ def iter_lines(stream: BinaryIO, start: int = 0, end: int | None = None,
     pos = start
     readline = stream.readline
     limit = max_line_bytes + 2  # room for CRLF
-    while end is None or pos < end:
+    stop = end if end is not None else 1 << 63
+    while pos < stop:
         raw = readline(limit)
-        if not raw:
+        n = len(raw)
+        if not n:
             return
-        pos += len(raw)
-        if len(raw) >= limit and raw[-1:] != b"\n":
-            while True:
-                chunk = readline(1 << 20)
-                pos += len(chunk)
-                if not chunk or chunk[-1:] == b"\n":
-                    break
-            yield None
-        elif len(raw) > max_line_bytes and len(raw.rstrip(b"\r\n")) > max_line_bytes:
-            yield None
-        else:
-            yield raw
+        pos += n
+        if n > max_line_bytes:
+            if n >= limit and raw[-1:] != b"\n":
+                while True:
+                    chunk = readline(1 << 20)
+                    pos += len(chunk)
+                    if not chunk or chunk[-1:] == b"\n":
+                        break
+                yield None
+                continue
+            if len(raw.rstrip(b"\r\n")) > max_line_bytes:
+                yield None
+                continue
+        yield raw
 
 
 def invalid_line_outcome(drop: bool | None) -> tuple[Consequence | None, str]:
