@@ -218,10 +218,18 @@ def test_ctrl_c_cancels_the_queued_tasks(client, tmp_path, monkeypatch):
     train = _dataset(tmp_path / "train.jsonl", 20_000)
     monkeypatch.setattr(on_dask, "RANGE_BYTES", 100_000)
     settings, _ = api.configure(config=False, task="od")
-    # Both workers are kept busy by tasks that wait for a gate, so the run's tasks stay queued whatever the load
-    # on this machine: Ctrl-C is pressed while they are certainly still there, never after the run has finished.
+    # Every worker is kept busy by a task (pinned to it) that waits for a gate, so the run's tasks stay queued
+    # whatever the load on this machine: Ctrl-C is pressed while they are certainly still there, never after
+    # the run has finished.
     gate = distributed.Event(f"gate-{tmp_path.name}", client=client)
-    blockers = [client.submit(gate.wait, 120, pure=False, key=f"blocker-{tmp_path.name}-{i}") for i in range(2)]
+    client.wait_for_workers(2, timeout=60)
+    blockers = [client.submit(gate.wait, 120, pure=False, key=f"blocker-{tmp_path.name}-{i}", workers=[w],
+                              allow_other_workers=False)
+                for i, w in enumerate(client.scheduler_info()["workers"])]
+    deadline = time.monotonic() + 60
+    while sum(1 for keys in client.processing().values() if keys) < len(blockers):  # each worker has its blocker
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
 
     def interrupt_once_tasks_are_queued():
         deadline = time.monotonic() + 60
