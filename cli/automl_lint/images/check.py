@@ -35,6 +35,7 @@ PROCESS_MIN = 2000
 LOCAL_BATCH = 256
 BLOB_BATCH = 64    # fetched concurrently (at most 64 requests in flight per batch)
 BLOB_THREADS = 4   # batches in flight: one thread parses while the others' requests wait on the network
+BLOB_POOL_BATCH = 512  # Blob images per task of a worker process (at most 64 requests in flight in it)
 # The mapping is judged wrong when at least this many located images of a file are missing, and most of them are.
 SUSPECT_MIN_MISSING = 2
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
@@ -184,13 +185,15 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
                 for batch in batches:
                     take(batch, probe_batch(batch, settings, storage))
         if blob and executor is None:
-            batches = [blob[i:i + BLOB_BATCH] for i in range(0, len(blob), BLOB_BATCH)]
             jobs = settings.jobs or os.cpu_count() or 1
             if jobs > 1 and _CAN_FORK and len(blob) >= PROCESS_MIN:
                 # The Blob client's per-request work is Python: every core helps. Each worker opens its own
-                # connections; at most 2 batches per worker are queued.
-                _pooled(batches, settings, take, jobs)
+                # connections and keeps up to 64 requests in flight through a long batch (with 64-blob batches
+                # it waited for each batch's slowest request: 1.5x slower through Azurite).
+                size = BLOB_POOL_BATCH
+                _pooled([blob[i:i + size] for i in range(0, len(blob), size)], settings, take, jobs)
             else:
+                batches = [blob[i:i + BLOB_BATCH] for i in range(0, len(blob), BLOB_BATCH)]
                 _threaded(batches, settings, storage, take, 2 if full else BLOB_THREADS)
     except StorageUnavailable:
         raise
