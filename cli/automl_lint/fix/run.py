@@ -302,15 +302,8 @@ def _fix_round(job: _Target, fixer: LineFixer, settings: Settings) -> None:
             with _reopen(out.tmp, job.compress) as fh:
                 edits = plan(iter_raw_lines(fh), index, fixer.checker.task, fixer)
             if edits:
-                merged = new_file()
-                try:
-                    with _reopen(out.tmp, job.compress) as fh:
-                        for n, raw in enumerate(iter_raw_lines(fh), start=1):
-                            merged.write(edits.get(n, raw))
-                    merged.finish()
-                except BaseException:
-                    merged.abort()
-                    raise
+                tmp = out.tmp
+                merged = _write_edited(lambda: _reopen(tmp, job.compress), new_file(), edits)
                 out.abort()
                 out = merged
                 _count_merge(done, edits)
@@ -373,15 +366,8 @@ def _merge_across(table, parts: list, settings: Settings, allowed, unsafe: bool,
     for job, changes in zip(parts, edits):
         if not changes:
             continue
-        merged = AtomicFile(job.dest, mode_of=job.path, compress=job.compress, display=job.name)
-        try:
-            with job.open_current() as fh:
-                for n, raw in enumerate(iter_raw_lines(fh), start=1):
-                    merged.write(changes.get(n, raw))
-            merged.finish()
-        except BaseException:
-            merged.abort()
-            raise
+        merged = _write_edited(job.open_current,
+                               AtomicFile(job.dest, mode_of=job.path, compress=job.compress, display=job.name), changes)
         job.abort()
         job.current = merged
         job.stages.append(array("l", sorted(n for n, new in changes.items() if not new)))
@@ -465,6 +451,20 @@ def _count_merge(done: FileFix, edits: dict) -> None:
     if edits:
         done.fixed += 1  # the file's AML604 finding
         done.changed_lines += len(edits)
+
+
+def _write_edited(open_source, merged: AtomicFile, edits: dict) -> AtomicFile:
+    """The lines of ``open_source()`` into ``merged``, those numbered in ``edits`` replaced by their edit (an empty
+    edit deletes the line); ``merged`` is finished, or aborted if anything fails."""
+    try:
+        with open_source() as fh:
+            for n, raw in enumerate(iter_raw_lines(fh), start=1):
+                merged.write(edits.get(n, raw))
+        merged.finish()
+    except BaseException:
+        merged.abort()
+        raise
+    return merged
 
 
 def _reopen(path: str, compressed: bool):
