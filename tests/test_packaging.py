@@ -29,6 +29,13 @@ def test_wheel_contains_every_schema(wheel):
     assert shipped == sorted(p.name for p in (ROOT / "schemas").glob("*.json"))
 
 
+def test_wheel_contains_every_module_of_the_package(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    package = ROOT / "cli" / "automl_lint"
+    modules = {"automl_lint/" + p.relative_to(package).as_posix() for p in package.rglob("*.py")}
+    assert sorted(modules - names) == []
+
+
 @pytest.mark.slow
 def test_wheel_installs_and_lints_in_a_fresh_virtualenv(wheel, tmp_path):
     env_dir = tmp_path / "venv"
@@ -51,3 +58,7 @@ def test_wheel_installs_and_lints_in_a_fresh_virtualenv(wheel, tmp_path):
                             capture_output=True, text=True, env=env)
     assert schema.returncode == 0, schema.stderr
     assert json.loads(schema.stdout)["title"]
+    # --fix lives in a subpackage of its own: the wheel must carry it (it once did not).
+    diff = subprocess.run([str(env_dir / "bin" / "automl-lint"), str(bad), "--task", "od", "--diff",
+                           "--unsafe-fixes"], cwd=work, capture_output=True, text=True, env=env)
+    assert diff.returncode == 1 and diff.stdout.startswith("---"), diff.stderr
