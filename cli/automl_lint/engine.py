@@ -420,52 +420,87 @@ class Terminated(BaseException):
 ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-def worker_signals() -> None:
+def worker_signals(parent: int | None = None) -> None:
     """Pool initializer. Ctrl-C reaches the whole process group: the parent alone handles it (exit 130) and
     terminates the pool. SIGTERM and SIGHUP kill a worker outright (their default), whatever handler the parent
     had when it forked; and a worker dies with its parent even when the parent is killed outright (Linux)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in ENDING_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
-    _die_with_parent()
+    _die_with_parent(parent)
 
 
-_ignore_sigint = worker_signals  # the name images/check.py imports
-
-
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int | None) -> None:
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            os._exit(1)
     except (OSError, AttributeError, ImportError):
-        pass  # not Linux: the parent's handlers below still end the pool
+        return  # not Linux: the parent's handlers below still end the pool
+    # The parent died before prctl took effect: this worker was adopted by init or by a subreaper (a container's
+    # init, a CI runner, systemd), whatever its process id.
+    orphaned = os.getppid() != parent if parent is not None else os.getppid() == 1
+    if orphaned:
+        os._exit(1)
 
 
 @contextlib.contextmanager
-def ending_with_signals():
-    """While a worker pool runs: SIGTERM and SIGHUP raise :class:`Terminated` in the parent, so that leaving the
-    pool's ``with`` block terminates the workers at once (instead of the parent dying and the workers running
-    on, then failing to send their results). The previous handlers are restored afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+def worker_pool(processes: int):
+    """A fork pool whose workers end with the run: on Ctrl-C (exit 130), SIGTERM or SIGHUP (exit 128 + signal)
+    leaving the ``with`` block terminates them at once, instead of the parent dying and the workers running on.
+
+    A signal that arrives while the pool forks its workers is held until the pool exists, then delivered. Raised
+    inside ``Pool()``, it would leave the workers forked so far running: the pool would not exist to end them,
+    and multiprocessing would not yet know the one being forked. The previous handlers are restored afterwards."""
+    ctx = multiprocessing.get_context("fork")
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        with ctx.Pool(processes, initializer=worker_signals, initargs=(os.getpid(),)) as pool:
+            yield pool
         return
 
-    def handler(signum, frame):
+    parent = os.getpid()
+    held: list[int] = []
+
+    # A worker runs these handlers too until its initializer replaces them: there they must do what the worker's
+    # own would (ignore Ctrl-C, die of SIGTERM), or Pool.terminate() could never end a worker it forked just now.
+    def as_a_worker(signum) -> None:
+        if signum != signal.SIGINT:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    def hold(signum, frame):
+        if os.getpid() != parent:
+            return as_a_worker(signum)
+        held.append(signum)
+
+    def terminated(signum, frame):
+        if os.getpid() != parent:
+            return as_a_worker(signum)
         raise Terminated(signum)
 
-    previous = {}
-    try:
-        for signum in ENDING_SIGNALS:
-            previous[signum] = signal.signal(signum, handler)
-        yield
-    finally:
+    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, *ENDING_SIGNALS)}
+
+    def restore():
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+    try:
+        pool = ctx.Pool(processes, initializer=worker_signals, initargs=(os.getpid(),))
+    except BaseException:
+        restore()
+        raise
+    with pool:
+        try:
+            signal.signal(signal.SIGINT, previous[signal.SIGINT])
+            for signum in ENDING_SIGNALS:
+                signal.signal(signum, terminated)
+            for signum in held:  # through the handlers now in place, inside the pool's with block
+                signal.raise_signal(signum)
+            yield pool
+        finally:
+            restore()
 
 
 def _chunk_worker(args):
@@ -773,8 +808,7 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     ranges = _boundaries(path, size, max(workers, min(workers * RANGES_PER_WORKER, size // CHUNK_MIN_BYTES)))
     if LINE_HOOK is not None:
         LINE_HOOK(None)
-    ctx = multiprocessing.get_context("fork")
-    with ending_with_signals(), ctx.Pool(min(workers, len(ranges)), initializer=worker_signals) as pool:
+    with worker_pool(min(workers, len(ranges))) as pool:
         parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges], chunksize=1)
     _merge_chunks(parts, settings, result)
 

@@ -229,10 +229,10 @@ def _answer_from_listings(refs: list, storage: Storage, cache: ProbeCache, entri
 
 
 def _pooled(batches: list, settings, take, jobs: int) -> None:
-    from automl_lint.engine import _ignore_sigint
+    from automl_lint.engine import worker_pool
 
     # The pool's exit terminates the workers: Ctrl-C does not wait for the queued batches.
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(batches)), initializer=_ignore_sigint) as pool:
+    with worker_pool(min(jobs, len(batches))) as pool:
         for batch, packed in zip(batches, pool.imap(_worker, [(b, settings) for b in batches])):
             take(batch, [None if fields is None else Probe.from_json(fields) for fields in orjson.loads(packed)])
 
