@@ -1,9 +1,10 @@
-"""What an image file really is, asked of Pillow (the library AutoML's PIL-based models decode with).
+"""What an image file really is, as Pillow (the library AutoML's PIL-based models decode with) sees it.
 
-Header mode reads the first ``HEAD_BYTES`` of the file and lets Pillow read further only as far as its header
-parser needs (size, format, mode, EXIF orientation): pixels are never decoded and a typical JPEG or PNG costs
-16 KiB. Full mode reads the whole file and decodes the pixels (``load()``), the only way to find truncated or
-corrupt data.
+Header mode reads the first ``HEAD_BYTES`` of the file and more only as far as the header goes (size, format, mode,
+EXIF orientation): pixels are never decoded and a typical JPEG or PNG costs 16 KiB. The common JPEG and PNG
+headers are read by ``headers`` (pure Python, the same answers as Pillow's parser at a fraction of its cost); any
+other header is asked of Pillow. Full mode reads the whole file and decodes the pixels with Pillow (``load()``),
+the only way to find truncated or corrupt data.
 
 Identical images are found without reading every byte: a probe keeps the file size and a hash of its first
 ``HEAD_BYTES`` (``head``); only files that share both are hashed whole (``digest``, see ``check``). Files no larger
@@ -23,6 +24,7 @@ from operator import attrgetter
 
 from PIL import Image, UnidentifiedImageError
 
+from automl_lint.images import headers
 from automl_lint.images.storage import ImageUnreadable
 
 ORIENTATION_TAG = 0x0112
@@ -90,22 +92,48 @@ def head_hash(head: bytes) -> str:
 def probe_bytes(data: bytes, full: bool) -> Probe:
     """Probe an image held in memory (full mode reads whole files; tests)."""
     p = Probe(bytes=len(data), head=head_hash(data[:HEAD_BYTES]), digest=content_hash(data), full=full)
-    _identify(io.BytesIO(data), p, full)
+    if full or not _from_header(_HeadReader(data, len(data), None), p):
+        _identify(io.BytesIO(data), p, full)
     return p
 
 
 def probe_head(head: bytes, size: int, read_more) -> Probe:
-    """Probe an image from its first bytes; ``read_more(offset, n)`` reads on when Pillow's parser needs it."""
+    """Probe an image from its first bytes; ``read_more(offset, n)`` reads on when the header goes on."""
     p = Probe(bytes=size, head=head_hash(head))
     if len(head) >= size:
         p.digest = content_hash(head)
-    # Most headers fit in the head: parse it from memory (fast); only a parse that failed is retried with the
-    # reader that fetches more (a header parsed to its end never needed more bytes).
+    reader = _HeadReader(head, size, read_more)
+    if _from_header(reader, p):
+        return p
+    # Most headers fit in the head: Pillow parses it from memory (fast); only a parse that failed is retried with
+    # the reader that fetches more (a header parsed to its end never needed more bytes).
     _identify(io.BytesIO(head), p, False)
     if size > len(head) and (p.error is not None or p.pixels is not None or p.unreadable is not None):
         p = Probe(bytes=size, head=p.head, digest=p.digest)
-        _identify(_HeadReader(head, size, read_more), p, False)
+        _identify(reader, p, False)
     return p
+
+
+def _from_header(reader: "_HeadReader", p: Probe) -> bool:
+    """Fill ``p`` from ``headers.identify``, reading on as far as the header goes; False when it is not sure (or
+    the bytes could not be read): then Pillow decides."""
+    buf = bytes(reader.buf)
+    while True:
+        try:
+            h = headers.identify(buf)
+            break
+        except headers.NeedMore as more:
+            if len(buf) >= reader.size:
+                return False  # the file ends inside its header: Pillow says how it fails
+            try:
+                reader.fill(more.end)
+            except (HeaderTooLarge, ImageUnreadable):
+                return False
+            buf = bytes(reader.buf)
+    if h is None:
+        return False
+    p.format, p.width, p.height, p.mode, p.orientation, p.transparency = h
+    return True
 
 
 class HeaderTooLarge(Exception):
@@ -121,7 +149,8 @@ class _HeadReader(io.RawIOBase):
         self.read_more = read_more
         self.pos = 0
 
-    def _fill(self, end: int) -> None:
+    def fill(self, end: int) -> None:
+        """Read the file on to ``end`` (at least ``_EXTEND`` more bytes at a time)."""
         end = min(end, self.size)
         if end <= len(self.buf):
             return
@@ -135,7 +164,7 @@ class _HeadReader(io.RawIOBase):
 
     def read(self, n=-1):
         end = self.size if n is None or n < 0 else self.pos + n
-        self._fill(end)
+        self.fill(end)
         data = bytes(self.buf[self.pos:end])
         self.pos += len(data)
         return data
