@@ -25,7 +25,7 @@ from automl_lint.images.batch import probe_batch
 from automl_lint.images.cache import ProbeCache
 from automl_lint.images.locate import Locator, is_blob
 from automl_lint.images.probe import MISSING, Probe
-from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage, StorageUnavailable
+from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage, StorageUnavailable, stat_local
 from automl_lint import distributed
 from automl_lint.problem import Problem, quote
 from automl_lint.rules import images as R
@@ -168,6 +168,8 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
     local = [ref(loc) for loc in todo if not is_blob(loc)]
     blob = [ref(loc) for loc in todo if is_blob(loc)]
     executor = distributed.current()
+    if local and executor is None:  # Dask workers may see other files at the same paths: they look themselves
+        local = _answer_from_stats(local, cache, entries, full, probes, settle)
     if blob:
         blob = _answer_from_listings(blob, storage, cache, entries, full, probes, settle)
     try:
@@ -199,6 +201,24 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
         raise
     except OSError as exc:
         raise StorageUnavailable(f"cannot read images: {exc}") from None
+
+
+def _answer_from_stats(refs: list, cache: ProbeCache, entries: dict, full: bool, probes: dict, settle) -> list:
+    """Cached local images whose file still has the cached size and modification time (``storage.stat_local``: a
+    look-up in the file's opened, checked folder) are answered without opening them; the rest are returned to be
+    probed."""
+    now = iter(stat_local([(r[0], r[1]) for r in refs if r[2] is not None]))
+    rest, answered = [], []
+    for r in refs:
+        st = next(now) if r[2] is not None else None
+        p = cache.answer(entries[r[0]], st[0], st[1], full) if st else None
+        if p is None:
+            rest.append(r)
+        else:
+            probes[r[0]] = p
+            answered.append(r[0])
+    settle(answered)
+    return rest
 
 
 def _answer_from_listings(refs: list, storage: Storage, cache: ProbeCache, entries: dict, full: bool, probes: dict,

@@ -1,0 +1,170 @@
+"""The warm image pass: cached images are answered from a look-up in their checked folder, never opened, and the
+answers are the ones opening each file gives (same findings, same refusals of what leads outside)."""
+
+import json
+import os
+import shutil
+
+import pytest
+
+from automl_lint.images import storage as storage_module
+from automl_lint.images.storage import ImageUnreadable, OutsideRoot, open_local, stat_local
+from conftest import FIXTURES
+
+IMAGES = FIXTURES / "images"
+TRAIN = IMAGES / "train.jsonl"
+OD = {"image_details": {"format": "jpg", "width": 64, "height": 48},
+      "label": [{"label": "thing", "topX": 0.1, "topY": 0.1, "bottomX": 0.6, "bottomY": 0.6, "isCrowd": 0}]}
+
+
+def _opened(location, root):
+    """What opening the file tells: (size, version), or None (missing, refused, unreadable, not a file)."""
+    try:
+        opened = open_local(location, root)
+    except (OutsideRoot, ImageUnreadable):
+        return None
+    if opened is None:
+        return None
+    with opened:
+        return opened.size, opened.version
+
+
+def test_stat_local_tells_what_opening_tells_or_nothing(tmp_path):
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "a.png").write_bytes(b"png bytes")
+    (root / "b.jpg").write_bytes(b"jpg")
+    (root / "dir.jpg").mkdir()
+    os.mkfifo(root / "fifo.jpg")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.jpg").write_bytes(b"secret")
+    os.symlink(outside / "secret.jpg", root / "link-out.jpg")
+    os.symlink(root / "b.jpg", root / "link-in.jpg")
+    os.symlink(outside, root / "folder-out")
+    os.symlink(root / "sub", root / "folder-in")
+    names = ["sub/a.png", "b.jpg", "dir.jpg", "fifo.jpg", "link-out.jpg", "link-in.jpg", "folder-out/secret.jpg",
+             "folder-in/a.png", "missing.jpg", "nofolder/x.jpg", "b.jpg/x.jpg", "nul\0.jpg"]
+    refs = [(os.path.join(root, n), str(root)) for n in names]
+    told = dict(zip(names, stat_local(refs)))
+    for location, root_ in refs:
+        name = os.path.relpath(location, root)
+        if told[name] is not None:
+            assert told[name] == _opened(location, root_), name
+    # Regular files in checked folders are told; everything else is left to opening (which refuses or probes it).
+    assert {n for n, t in told.items() if t is not None} == {"sub/a.png", "b.jpg", "folder-in/a.png"}
+    assert _opened(str(root / "link-in.jpg"), str(root)) is not None  # opened instead, and found inside
+
+
+def test_a_file_this_process_may_not_read_is_left_to_opening(tmp_path, monkeypatch):
+    (tmp_path / "a.png").write_bytes(b"png")
+    ref = [(str(tmp_path / "a.png"), str(tmp_path))]
+    assert stat_local(ref)[0] is not None
+    monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 12345)  # not the owner: permission is asked
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)
+    assert stat_local(ref) == [None]
+
+
+def _copy_fixtures(tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(IMAGES / "img", root / "img")
+    return root
+
+
+def _run(run_json, root, cache, *extra):
+    rc, doc = run_json(TRAIN, "--images", "--datastore", f"fixtures={root}", "--image-cache", cache, *extra)
+    return rc, [(p["line"], p["code"], p["message"]) for f in doc["files"] for p in f["problems"]]
+
+
+def _record_image_opens(monkeypatch) -> list:
+    """Paths automl-lint tries to open, folders (opened for look-ups) left out."""
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, flags, *args, **kwargs):
+        if not os.path.isdir(path):
+            opened.append(str(path))
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, "open", recording_open)
+    return opened
+
+
+def test_a_warm_run_opens_no_cached_image_and_finds_the_same(run_json, tmp_path, monkeypatch):
+    root = _copy_fixtures(tmp_path)
+    uncached = _run(run_json, root, "")
+    cold = _run(run_json, root, tmp_path / "cache")
+    opened = _record_image_opens(monkeypatch)
+    warm = _run(run_json, root, tmp_path / "cache")
+    assert warm == cold == uncached
+    images = [p for p in opened if p.startswith(str(root))]
+    # Only the image not found (line 16) is looked for by opening: every other image was cached.
+    assert images == [str(root / "img" / "missing.jpg")]
+
+
+def test_a_changed_file_is_probed_again_on_a_warm_run(run_json, tmp_path):
+    root = _copy_fixtures(tmp_path)
+    cache = tmp_path / "cache"
+    assert not [p for p in _run(run_json, root, cache)[1] if p[0] == 1]
+    ok = root / "img" / "ok.png"
+    st = ok.stat()
+    ok.write_bytes(b"\0" * st.st_size)  # the same size, a new modification time
+    os.utime(ok, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert [p[1] for p in _run(run_json, root, cache)[1] if p[0] == 1] == ["AML702"]
+    shutil.copy(root / "img" / "tiny.png", ok)  # another size
+    os.utime(ok, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert "AML709" in [p[1] for p in _run(run_json, root, cache)[1] if p[0] == 1]  # tiny: re-probed
+
+
+def _pretend_unchanged(path, like):
+    """Give ``path`` the size and modification time of ``like`` (which the cache holds)."""
+    shutil.copyfile(like, path)
+    st = os.stat(like)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _record_reads(monkeypatch) -> list:
+    opened = []
+    real = storage_module._pread
+
+    def pread(fd):
+        opened.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+    monkeypatch.setattr(storage_module, "_pread", pread)
+    return opened
+
+
+@pytest.mark.parametrize("replaced", ["file", "folder"])
+def test_a_cached_image_replaced_by_a_link_out_is_refused_on_a_warm_run(run_json, tmp_path, monkeypatch, replaced):
+    root = _copy_fixtures(tmp_path)
+    cache = tmp_path / "cache"
+    cold = _run(run_json, root, cache)[1]
+    assert not [p for p in cold if p[0] == 1]
+    outside = tmp_path / "outside"
+    shutil.copytree(root / "img", outside)
+    for name in os.listdir(outside):  # the same sizes and times as the cached images: only the links tell
+        _pretend_unchanged(outside / name, root / "img" / name)
+    if replaced == "file":
+        os.remove(root / "img" / "ok.png")
+        os.symlink(outside / "ok.png", root / "img" / "ok.png")
+    else:
+        shutil.rmtree(root / "img")
+        os.symlink(outside, root / "img")
+    reads = _record_reads(monkeypatch)
+    warm = _run(run_json, root, cache)[1]
+    assert [p[1] for p in warm if p[0] == 1] == ["AML714"]
+    assert not [r for r in reads if r.startswith(str(outside))]
+
+
+def test_warm_runs_find_the_same_with_every_job_count(tmp_path):
+    import subprocess
+    import sys
+
+    root = _copy_fixtures(tmp_path)
+    docs = []
+    for jobs in ("1", "2", "1"):
+        p = subprocess.run([sys.executable, "-m", "automl_lint", str(TRAIN), "--images", "--datastore",
+                            f"fixtures={root}", "--image-cache", str(tmp_path / "cache"), "--jobs", jobs,
+                            "--format", "json"], capture_output=True, timeout=120)
+        assert p.returncode == 1, p.stderr
+        docs.append([f["problems"] for f in json.loads(p.stdout)["files"]])
+    assert docs[0] == docs[1] == docs[2]
