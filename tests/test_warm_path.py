@@ -168,3 +168,15 @@ def test_warm_runs_find_the_same_with_every_job_count(tmp_path):
         assert p.returncode == 1, p.stderr
         docs.append([f["problems"] for f in json.loads(p.stdout)["files"]])
     assert docs[0] == docs[1] == docs[2]
+
+
+def test_joining_a_location_and_a_tail_is_os_path_join_of_its_parts():
+    import itertools
+
+    from automl_lint.images.locate import _join, inside
+
+    for location, tail in itertools.product(["/r", "/r/", "r", "/", "./r", "r//"],
+                                            ["a", "a/b.jpg", "ds/", "/", "", "a//b", "/a", "a/./b", "x y/é.png"]):
+        assert _join(location, tail) == os.path.join(location, *tail.split("/")), (location, tail)
+    assert not inside("/r", "a/../../b") and not inside("/r", "..") and not inside("/r", "a\0b")
+    assert inside("/r", "a..b/c..") and inside("/r", "...")

@@ -40,6 +40,9 @@ def _tail(path: str) -> str:
 def _join(location: str, tail: str) -> str:
     if "://" in location:
         return location.rstrip("/") + "/" + tail
+    if os.sep == "/" and location and tail and tail[0] != "/" and tail[-1] != "/" and "//" not in tail:
+        # What os.path.join(location, *parts) gives for non-empty parts, at a tenth of its cost.
+        return location + tail if location[-1] == "/" else location + "/" + tail
     return os.path.join(location, *tail.split("/"))
 
 
@@ -48,7 +51,7 @@ def inside(location: str, tail: str) -> bool:
 
     Symbolic links are judged when the file is opened (``storage.open_local``): what was opened must lie inside.
     """
-    return "\0" not in tail and ".." not in tail.split("/")
+    return "\0" not in tail and (".." not in tail or ".." not in tail.split("/"))
 
 
 def check_locations(roots: list[str], datastores: dict[str, str], maps: dict[str, str]) -> None:
