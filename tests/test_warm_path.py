@@ -3,6 +3,7 @@ answers are the ones opening each file gives (same findings, same refusals of wh
 
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -180,3 +181,33 @@ def test_joining_a_location_and_a_tail_is_os_path_join_of_its_parts():
         assert _join(location, tail) == os.path.join(location, *tail.split("/")), (location, tail)
     assert not inside("/r", "a/../../b") and not inside("/r", "..") and not inside("/r", "a\0b")
     assert inside("/r", "a..b/c..") and inside("/r", "...")
+
+
+def test_a_folders_candidates_serve_its_plain_names_exactly(monkeypatch):
+    import itertools
+
+    from automl_lint.images import locate
+
+    folders = ["AmlDatastore://ds", "AmlDatastore://ds/img", "AmlDatastore:/", "AmlDatastore:", "AmlDatastore://",
+               "AmlDatastore://ds/a%2Fb", "AmlDatastore://ds//img", "AmlDatastore://ds/..", "AmlDatastore://ds/i?x=1",
+               "azureml://subscriptions/s/resourcegroups/r/workspaces/w/datastores/ds/paths",
+               "azureml://subscriptions/s/resourcegroups/r/workspaces/w/datastores/ds/paths/img",
+               "azureml://subscriptions/s/resourcegroups/r/workspaces/w/datastores/ds", "azureml:/", " AmlDatastore://ds",
+               "AmlDatastore://ds\\x", "AmlDatastore://other/img", "x://a", "x://a/b", "x:/", "AmlDatastore://ds/%2e%2e",
+               "AmlDatastore://ds/img/sub%20dir", "AmlDatastore://ds/img/a", ""]
+    names = ["a.jpg", "img_001.png", "ds", "paths", "..", ".", "a b.jpg", "a%41.jpg", "a?b", "x ", "(1)+=,@~.jpg", "",
+             "-x", "a..b"]
+    setups = [([], {"ds": "/d"}, {}), (["/r1", "/r2/"], {}, {}),
+              (["/r"], {"other": "az://c/p"}, {"x://a/": "/m", "x://": "az://c"}),
+              ([], {}, {"AmlDatastore://ds/img/a": "/long"}), (["/r"], {"": "/empty"}, {"AmlDatastore://ds/": "/m/"})]
+    for roots, datastores, maps in setups:
+        remembering = locate.Locator(roots, datastores, maps)
+        for folder, name in itertools.product(folders, names):
+            url = f"{folder}/{name}"
+            with monkeypatch.context() as m:
+                m.setattr(locate, "FOLDER_MEMO", 0)  # nothing remembered: each URL resolved on its own
+                m.setattr(locate, "_PLAIN_NAME", re.compile("(?!)"))
+                alone = locate.Locator(roots, datastores, maps)
+                expected = alone.candidates(url), alone.outside.get(url)
+            assert (remembering.candidates(url), remembering.outside.get(url)) == expected, url
+    assert len(remembering._folders) < len(folders)  # the folders were remembered, not each URL

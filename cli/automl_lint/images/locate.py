@@ -9,11 +9,16 @@ percent-escapes decoded, doubled slashes collapsed).
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import unquote
 
 from automl_lint.rules.image_url import resolve
 
 BLOB_SCHEMES = ("az://", "abfs://", "abfss://")
+# A file name that every normalisation keeps as it is (no escape, query, space, '.' or '..'): the candidates of a
+# URL ending in one are its folder's, with the name appended.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_\-+=,@~()][A-Za-z0-9_.\-+=,@~()]*")
+FOLDER_MEMO = 4096  # folders whose candidates are remembered
 
 
 def is_blob(location: str) -> bool:
@@ -75,6 +80,8 @@ class Locator:
         # Longest prefix first.
         self.maps = sorted(maps.items(), key=lambda kv: len(kv[0]), reverse=True)
         self.outside: dict[str, str] = {}  # image_url -> the location it would escape
+        self._folders: dict[str, list] = {}  # URL folder (up to its last '/') -> its (location, tail) pairs
+        self._longest_map = max((len(prefix) for prefix in maps), default=0)
 
     def locate(self, url: str) -> list[str]:
         """Candidate locations in order of preference (the first that exists is the image); [] if unmapped.
@@ -85,7 +92,20 @@ class Locator:
 
     def candidates(self, url: str) -> list[tuple[str, str]]:
         """(location, the folder or container it was mapped into) in order of preference."""
-        pairs = self._pairs(url)
+        folder, _, name = url.rpartition("/")
+        # The folder's pairs serve every plain name in it when no --map prefix reaches past the folder and nothing
+        # in the folder cuts the name off (a query) or makes it the datastore (``AmlDatastore://name``).
+        if (_PLAIN_NAME.fullmatch(name) and len(folder) >= self._longest_map - 1 and "?" not in folder
+                and not folder.endswith(":/")):
+            pairs = self._folders.get(folder)
+            if pairs is None:
+                pairs = self._pairs(folder + "/")
+                if len(self._folders) < FOLDER_MEMO:
+                    self._folders[folder] = pairs
+            pairs = [(location, tail + name if not tail or tail[-1] == "/" else f"{tail}/{name}")
+                     for location, tail in pairs]
+        else:
+            pairs = self._pairs(url)
         for location, tail in pairs:
             if not inside(location, tail):
                 self.outside[url] = location
