@@ -13,7 +13,6 @@ Files are only ever opened for reading.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import stat as _stat
@@ -303,6 +302,8 @@ class Storage:
         nothing is read when the etag still matches (the head is then None). None: the blob does not exist.
         Filesystems without adlfs's async client are read through fsspec's generic calls.
         """
+        import asyncio  # here, not at the top: a run on local disk never needs it (~40 ms to import)
+
         from automl_lint.images.probe import HEAD_BYTES
 
         fs, _ = self._blob(locations[0])
@@ -368,6 +369,8 @@ class Storage:
         prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         last = max(names)
         budget = 10 * len(names) + 5000
+        import asyncio
+
         from fsspec.asyn import sync
 
         async def walk():
