@@ -22,10 +22,10 @@ def image_ref(line: int, url: str, record: dict) -> tuple:
 
 def _box_size(obj: dict) -> tuple[float, float] | None:
     try:
-        x0, y0, x1, y1 = (obj[k] for k in ("topX", "topY", "bottomX", "bottomY"))
+        x0, y0, x1, y1 = obj["topX"], obj["topY"], obj["bottomX"], obj["bottomY"]
     except KeyError:
         return None
-    if not all(type(v) in _NUMBER for v in (x0, y0, x1, y1)):
+    if type(x0) not in _NUMBER or type(y0) not in _NUMBER or type(x1) not in _NUMBER or type(y1) not in _NUMBER:
         return None
     return x1 - x0, y1 - y0
 
