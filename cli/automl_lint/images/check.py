@@ -165,8 +165,9 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
             probes[loc] = p
         settle([r[0] for r in batch])
 
-    local = [ref(loc) for loc in todo if not is_blob(loc)]
-    blob = [ref(loc) for loc in todo if is_blob(loc)]
+    local, blob = [], []
+    for loc in todo:
+        (blob if is_blob(loc) else local).append(ref(loc))
     executor = distributed.current()
     if local and executor is None:  # Dask workers may see other files at the same paths: they look themselves
         local = _answer_from_stats(local, cache, entries, full, probes, settle)

@@ -297,14 +297,18 @@ def _check_boxes(boxes: list, probe, task, yolo: bool, out: list) -> None:
     width, height = probe.width, probe.height
     if probe.orientation >= 5 and yolo:
         width, height = height, width  # YOLOv5 sees the rotated image
-    tiny = [i for i, (w, h) in enumerate(boxes) if 0 < min(w * width, h * height) < MIN_BOX_PIXELS]
+    scale = YOLO_SIZE / max(width, height) if task == "object-detection" and yolo else None
+    tiny, dropped = [], []
+    for i, (w, h) in enumerate(boxes):  # one loop: this runs for every image of an --images run
+        side = min(w * width, h * height)
+        if 0 < side < MIN_BOX_PIXELS:
+            tiny.append(i)
+        if scale is not None and 0 < side * scale <= YOLO_MIN_BOX:
+            dropped.append(i)
     if tiny:
         w, h = boxes[tiny[0]]
         out.append((TINY_BOX, f"/label/{tiny[0]}", f"{len(tiny)} box(es) smaller than {MIN_BOX_PIXELS} px at "
                     f"{width}x{height} (the first is {w * width:.1f}x{h * height:.1f} px)"))
-    if task == "object-detection" and yolo:
-        scale = YOLO_SIZE / max(width, height)
-        dropped = [i for i, (w, h) in enumerate(boxes) if 0 < min(w * width, h * height) * scale <= YOLO_MIN_BOX]
-        if dropped:
-            out.append((TINY_BOX_YOLO, f"/label/{dropped[0]}", f"{len(dropped)} box(es) are {YOLO_MIN_BOX} px or "
-                        f"less at YOLOv5's {YOLO_SIZE}-px size: YOLOv5 never trains on them"))
+    if dropped:
+        out.append((TINY_BOX_YOLO, f"/label/{dropped[0]}", f"{len(dropped)} box(es) are {YOLO_MIN_BOX} px or "
+                    f"less at YOLOv5's {YOLO_SIZE}-px size: YOLOv5 never trains on them"))
