@@ -346,9 +346,13 @@ def _emit(r, line: int, url: str, findings: list, settings) -> None:
 
 def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> None:
     seen: dict = {}
-    missing = [ref for ref in r.image_refs if ref[1] in chosen and not chosen[ref[1]][1].exists
-               and not chosen[ref[1]][1].outside and not chosen[ref[1]][1].unreadable]
-    located = sum(1 for ref in r.image_refs if ref[1] in chosen)
+    located, missing = 0, []
+    for ref in r.image_refs:
+        found = chosen.get(ref[1])
+        if found is not None:
+            located += 1
+            if not (found[1].exists or found[1].outside or found[1].unreadable):
+                missing.append(ref)
     suspect = len(missing) >= SUSPECT_MIN_MISSING and 2 * len(missing) > located
     yolo = settings.uses_yolo(r.task or "")
     for ref in r.image_refs:
@@ -378,7 +382,8 @@ def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> No
                     if first[0] != url:
                         out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {quote(first[0])} "
                                     f"(line {first[1]})"))
-        _emit(r, line, url, out, settings)
+        if out:
+            _emit(r, line, url, out, settings)
     if suspect and R.LOCATION_SUSPECT.code in settings.enabled:
         rule = R.LOCATION_SUSPECT
         r.problems.append(Problem(r.path, None, "", rule.code, rule.name, settings.severities[rule.code],
