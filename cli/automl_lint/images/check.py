@@ -4,7 +4,8 @@ Each unique ``image_url`` is located (``locate``), its candidate locations probe
 images are settled by the first candidate, so a second root costs nothing for them), each location once, by
 ``batch.probe_batch`` over batches: in this process, in forked worker processes when many local images need
 probing, or in threads for Blob storage (which waits on the network). The probe cache is read in bulk before and
-written in batches after. Identical content is then confirmed by whole-file hashes only for the images that share
+written in batches after; a cached image still of the cached size and version is answered from a look-up in its
+folder (local disk: ``storage.stat_local``) or from its folder's listing (Blob) without being opened. Identical content is then confirmed by whole-file hashes only for the images that share
 a size and a head hash. Findings become Problems on the record's line.
 """
 

@@ -5,6 +5,8 @@ and the real path of the opened file (``/proc/self/fd``, or ``realpath`` confirm
 with the open file) must lie inside the mapped folder; only then is anything read, from that open file. A symbolic
 link swapped in between the check and the read cannot redirect the read. A Blob is read by the exact name that was
 looked up (names with ``..`` never get here, see ``locate``), and only ranges of it: the head, more on demand.
+A cached local image needs only its size and modification time: ``stat_local`` looks it up in its opened, checked
+folder without following a link, and leaves anything else to ``open_local``.
 
 Blob credentials come from the environment, as adlfs reads them: ``AZURE_STORAGE_CONNECTION_STRING``, or
 ``AZURE_STORAGE_ACCOUNT_NAME`` with ``AZURE_STORAGE_ACCOUNT_KEY`` / ``AZURE_STORAGE_SAS_TOKEN`` / Azure AD.
@@ -231,8 +233,8 @@ def stat_local(refs: list) -> list:
     each file is then looked up in that open folder without following a link (``fstatat`` with
     ``AT_SYMLINK_NOFOLLOW``): a regular file this process may read is inside ``root`` as surely as an opened one. A
     link (even one staying inside), a missing or unreadable file, anything but a regular file, a folder that
-    cannot be opened or lies outside: None. Nothing is read: one system call per file of one's own, instead of
-    four (open, fstat, the real path, close).
+    cannot be opened or lies outside: None. Nothing is read: one system call per file (two for a file another user
+    owns), instead of four (open, fstat, the real path, close).
     """
     out: list = [None] * len(refs)
     if not _STAT_AT:
