@@ -319,8 +319,12 @@ def _content_keys(chosen: dict, where: dict, storage: Storage, cache: ProbeCache
                     cache.put(loc, p)
             if p.digest:
                 key_of[loc] = ("digest", p.digest)
-    return {url: key_of.get(where[url][rank][0]) for url, (rank, p) in chosen.items()
-            if key_of.get(where[url][rank][0]) is not None}
+    keys = {}
+    for url, (rank, _) in chosen.items():
+        key = key_of.get(where[url][rank][0])
+        if key is not None:
+            keys[url] = key
+    return keys
 
 
 def _whole_hash(storage: Storage, location: str, root: str) -> str:
