@@ -1,7 +1,6 @@
 """The warm image pass: cached images are answered from a look-up in their checked folder, never opened, and the
 answers are the ones opening each file gives (same findings, same refusals of what leads outside)."""
 
-import json
 import os
 import re
 import shutil
@@ -156,19 +155,14 @@ def test_a_cached_image_replaced_by_a_link_out_is_refused_on_a_warm_run(run_json
     assert not [r for r in reads if r.startswith(str(outside))]
 
 
-def test_warm_runs_find_the_same_with_every_job_count(tmp_path):
-    import subprocess
-    import sys
+def test_cold_runs_in_worker_processes_and_warm_runs_find_the_same(run_json, tmp_path, monkeypatch):
+    from automl_lint.images import check
 
+    monkeypatch.setattr(check, "PROCESS_MIN", 1)  # the cold run probes in forked workers
     root = _copy_fixtures(tmp_path)
-    docs = []
-    for jobs in ("1", "2", "1"):
-        p = subprocess.run([sys.executable, "-m", "automl_lint", str(TRAIN), "--images", "--datastore",
-                            f"fixtures={root}", "--image-cache", str(tmp_path / "cache"), "--jobs", jobs,
-                            "--format", "json"], capture_output=True, timeout=120)
-        assert p.returncode == 1, p.stderr
-        docs.append([f["problems"] for f in json.loads(p.stdout)["files"]])
-    assert docs[0] == docs[1] == docs[2]
+    cache = tmp_path / "cache"
+    runs = [_run(run_json, root, cache, "--jobs", jobs) for jobs in ("2", "2", "1")]
+    assert runs[0] == runs[1] == runs[2] == _run(run_json, root, "", "--jobs", "1")
 
 
 def test_joining_a_location_and_a_tail_is_os_path_join_of_its_parts():
