@@ -22,3 +22,20 @@ def run_json(capsys):
 
 def codes_at(doc: dict) -> set[tuple]:
     return {(p["line"], p["code"]) for f in doc["files"] for p in f["problems"]}
+
+
+@pytest.fixture
+def image_reads(monkeypatch) -> list:
+    """The real paths of every local image file automl-lint reads bytes from, in order (Linux: /proc)."""
+    import os
+
+    from automl_lint.images import storage
+
+    opened = []
+    real = storage._pread
+
+    def pread(fd):
+        opened.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+    monkeypatch.setattr(storage, "_pread", pread)
+    return opened

@@ -374,29 +374,17 @@ def _image_dataset(tmp_path, urls):
     return root, data, secret
 
 
-def test_image_urls_leaving_the_root_are_refused_and_never_read(tmp_path, capsys, monkeypatch):
+def test_image_urls_leaving_the_root_are_refused_and_never_read(tmp_path, capsys, image_reads):
     urls = ["AmlDatastore://ds/ok.jpg", "AmlDatastore://ds/../../secret.jpg", "AmlDatastore://ds/link-out.jpg",
             "AmlDatastore://../secret.jpg", "AmlDatastore://ds/a/%2e%2e/%2e%2e/%2e%2e/secret.jpg",
             "AmlDatastore://ds//etc/passwd"]
     root, data, secret = _image_dataset(tmp_path, urls)
-    opened = _record_reads(monkeypatch)
+    opened = image_reads
     rc, doc, _ = lint(capsys, data, "--task", "od", "--images=full", "--image-root", root, "--image-cache", "")
     found = codes(doc)
     assert {(2, "AML714"), (3, "AML714"), (4, "AML714"), (5, "AML714")} <= found
     assert (1, "AML714") not in found and (6, "AML714") not in found  # '//' collapses: /etc/passwd stays inside
     assert opened and str(secret) not in opened
-
-
-def _record_reads(monkeypatch) -> list:
-    """The real paths of every local image file automl-lint reads bytes from."""
-    opened = []
-    real = storage_module._pread
-
-    def pread(fd):
-        opened.append(os.readlink(f"/proc/self/fd/{fd}"))
-        return real(fd)
-    monkeypatch.setattr(storage_module, "_pread", pread)
-    return opened
 
 
 def test_locator_refuses_parent_segments_for_blob_locations_too():
@@ -471,7 +459,7 @@ def test_oversized_image_file_is_not_read(tmp_path, monkeypatch):
         storage_module.open_local(str(path), str(tmp_path)).read_all()
 
 
-def test_symlink_swapped_in_before_the_open_is_refused_and_never_read(tmp_path, capsys, monkeypatch):
+def test_symlink_swapped_in_before_the_open_is_refused_and_never_read(tmp_path, capsys, monkeypatch, image_reads):
     # A racing attacker replaces the image by a link pointing out of the root right before automl-lint opens it:
     # what was opened is checked, so the file outside is never read.
     root, data, secret = _image_dataset(tmp_path, ["AmlDatastore://ds/ok.jpg"])
@@ -484,13 +472,13 @@ def test_symlink_swapped_in_before_the_open_is_refused_and_never_read(tmp_path, 
             os.symlink(secret, target)
         return real_open(path, flags, *args, **kwargs)
     monkeypatch.setattr(os, "open", racing_open)
-    opened = _record_reads(monkeypatch)
+    opened = image_reads
     rc, doc, _ = lint(capsys, data, "--task", "od", "--images=full", "--image-root", root, "--image-cache", "")
     assert (1, "AML714") in codes(doc)
     assert str(secret) not in opened
 
 
-def test_symlink_swapped_in_after_the_open_does_not_redirect_the_read(tmp_path, capsys, monkeypatch):
+def test_symlink_swapped_in_after_the_open_does_not_redirect_the_read(tmp_path, capsys, monkeypatch, image_reads):
     # The swap comes after the check: the bytes still come from the file that was opened and checked.
     root, data, secret = _image_dataset(tmp_path, ["AmlDatastore://ds/ok.jpg"])
     target = str(root / "ds" / "ok.jpg")
@@ -503,7 +491,7 @@ def test_symlink_swapped_in_after_the_open_does_not_redirect_the_read(tmp_path, 
             os.symlink(secret, target)
         return real
     monkeypatch.setattr(storage_module, "_opened_path", check_then_swap)
-    opened = _record_reads(monkeypatch)
+    opened = image_reads
     rc, doc, _ = lint(capsys, data, "--task", "od", "--images=full", "--image-root", root, "--image-cache", "")
     assert not {c for _, c in codes(doc)} & {"AML714", "AML702", "AML701"}
     assert opened and str(secret) not in opened

@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 
-from automl_lint.images import storage as storage_module
 from automl_lint.images.storage import ImageUnreadable, OutsideRoot, open_local, stat_local
 from conftest import FIXTURES
 
@@ -122,19 +121,8 @@ def _pretend_unchanged(path, like):
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _record_reads(monkeypatch) -> list:
-    opened = []
-    real = storage_module._pread
-
-    def pread(fd):
-        opened.append(os.readlink(f"/proc/self/fd/{fd}"))
-        return real(fd)
-    monkeypatch.setattr(storage_module, "_pread", pread)
-    return opened
-
-
 @pytest.mark.parametrize("replaced", ["file", "folder"])
-def test_a_cached_image_replaced_by_a_link_out_is_refused_on_a_warm_run(run_json, tmp_path, monkeypatch, replaced):
+def test_a_cached_image_replaced_by_a_link_out_is_refused_on_a_warm_run(run_json, tmp_path, replaced, image_reads):
     root = _copy_fixtures(tmp_path)
     cache = tmp_path / "cache"
     cold = _run(run_json, root, cache)[1]
@@ -149,7 +137,7 @@ def test_a_cached_image_replaced_by_a_link_out_is_refused_on_a_warm_run(run_json
     else:
         shutil.rmtree(root / "img")
         os.symlink(outside, root / "img")
-    reads = _record_reads(monkeypatch)
+    reads = image_reads
     warm = _run(run_json, root, cache)[1]
     assert [p[1] for p in warm if p[0] == 1] == ["AML714"]
     assert not [r for r in reads if r.startswith(str(outside))]
