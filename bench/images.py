@@ -361,6 +361,8 @@ def main(argv=None) -> int:
                    help="path of the azurite-blob command: also measure Blob storage through Azurite")
     p.add_argument("--output", default="", help="also write the markdown report to this file")
     p.add_argument("--json", default="", help="also write raw results as JSON to this file")
+    p.add_argument("--no-compile", action="store_true",
+                   help="do not write the package's bytecode first (see run.py's option of the same name)")
     a = p.parse_args(argv)
 
     folder, train = dataset(a.data_dir, a.count, a.seed)
@@ -368,6 +370,10 @@ def main(argv=None) -> int:
     stats = image_stats(folder)
     env = dict(os.environ)
     env.pop("AUTOML_LINT_CACHE_DIR", None)
+    if not a.no_compile:
+        from run import compile_package  # bench/run.py, beside this script
+
+        compile_package(a.python, env)
     rows = []
     warm(folder)
     if not a.no_local:
