@@ -25,7 +25,7 @@ import orjson
 from automl_lint.images.batch import probe_batch
 from automl_lint.images.cache import ProbeCache
 from automl_lint.images.locate import Locator, is_blob
-from automl_lint.images.probe import MISSING, Probe
+from automl_lint.images.probe import Probe
 from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage, StorageUnavailable, stat_local
 from automl_lint import distributed
 from automl_lint.problem import Problem, quote
