@@ -409,3 +409,20 @@ def test_real_images_match_pillow_and_most_take_the_fast_path():
     answered = sum(_check(p.read_bytes()) for p in images)
     assert len(images) > 900
     assert answered >= 0.95 * len(images)
+
+
+@checked_pillow
+def test_a_long_header_of_small_chunks_is_read_in_a_few_growing_reads():
+    # The parser starts over on the longer buffer each time the header goes on: growing it by a fixed step made a
+    # crafted PNG of 2 MiB of tiny chunks cost 128 reads and 17 s (quadratic); doubling keeps it linear.
+    data = _png_file(8, 2, *[(b"tEXt", b"k\x00v")] * 70_000)  # ~1 MiB of chunks before IDAT
+    reads = []
+
+    def read_more(offset, n):
+        reads.append(n)
+        return data[offset:offset + n]
+
+    p = probe_head(data[:HEAD_BYTES], len(data), read_more)
+    assert (p.format, p.width, p.height, p.mode) == ("PNG", 5, 3, "RGB") and p.error is None
+    assert tuple(getattr(p, f) for f in FIELDS) == _pillow(data)
+    assert len(reads) <= 8  # 16 KiB doubled up to ~1 MiB: 6 reads (a fixed 16 KiB step: 64)

@@ -126,7 +126,9 @@ def _from_header(reader: "_HeadReader", p: Probe) -> bool:
             if len(buf) >= reader.size:
                 return False  # the file ends inside its header: Pillow says how it fails
             try:
-                reader.fill(more.end)
+                # The parse starts over on the longer buffer: doubling it keeps a long header (a crafted file of
+                # thousands of small chunks) linear in its length instead of quadratic.
+                reader.fill(max(more.end, min(2 * len(buf), MAX_HEADER_BYTES)))
             except (HeaderTooLarge, ImageUnreadable):
                 return False
             buf = bytes(reader.buf)
