@@ -48,6 +48,27 @@ def test_parallel_run_equals_jobs_1(tmp_path, monkeypatch, max_problems):
         assert many.state.class_counts() == one.state.class_counts()
 
 
+@pytest.mark.parametrize("repeat", [None, 0, 2999])
+def test_a_url_repeated_across_ranges_is_found_as_with_jobs_1(tmp_path, monkeypatch, repeat):
+    # The parallel merge counts URL hashes as the ranges come back and skips the duplicate search when none
+    # repeats: a single repeat, the first line's URL on the last line, or two neighbours must still be found.
+    lines = [json.dumps({"image_url": f"AmlDatastore://ds/img_{i}.jpg", "label": "can"}) for i in range(3000)]
+    if repeat is not None:
+        lines.append(lines[repeat])
+    f = tmp_path / "urls.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(engine, "CHUNK_MIN_BYTES", 4096)
+    one = engine.lint_file(str(f), Settings(task="multiclass", jobs=1))
+    many = engine.lint_file(str(f), Settings(task="multiclass", jobs=2))
+    assert _doc(many) == _doc(one)
+    found = [p.message for p in many.problems if p.code == "AML604"]
+    if repeat is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and f"lines {repeat + 1}, 3001" in found[0]
+
+
 def test_problem_limit_keeps_the_summary_exact(tmp_path):
     f = _mixed_file(tmp_path / "mixed.jsonl")
     full = engine.lint_file(str(f), Settings(task="object-detection", jobs=1, max_problems=0))

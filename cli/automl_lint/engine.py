@@ -809,8 +809,10 @@ def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, re
     if LINE_HOOK is not None:
         LINE_HOOK(None)
     with worker_pool(min(workers, len(ranges))) as pool:
-        parts = pool.map(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges], chunksize=1)
-    _merge_chunks(parts, settings, result)
+        # Merged as they come, in file order: the work on the first ranges' results (the set of URL hashes above
+        # all) overlaps the workers' on the last ones instead of following it.
+        _merge_chunks(pool.imap(_chunk_worker, [(path, a, b, task, settings) for a, b in ranges], chunksize=1),
+                      settings, result)
 
 
 def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
@@ -824,7 +826,9 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
     enabled = settings.enabled
     result.rows = 0
     top_keys: Counter = Counter()
+    urls: set = set()  # every URL hash: equal in size to the file's count of URLs when no URL repeats
     for chunk_problems, chunk_state, nlines, records, chunk_omitted, rows, refs, chunk_ignored, chunk_keys in parts:
+        urls.update(chunk_state.url_hashes)
         top_keys.update(chunk_keys)
         result.rows += rows
         if offset:
@@ -854,6 +858,9 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
         result.records += records
         offset += nlines
     result.lines = offset
+    if state is not None and len(urls) == len(state.url_hashes):
+        state.urls_unique()
+    del urls
     result.problems, result.state, result.ignored = _full_columns(problems, top_keys, result.rows), state, ignored
     result.omitted = omitted if omitted.all_lines else None
 

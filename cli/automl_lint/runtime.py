@@ -303,13 +303,12 @@ def settle_merged_backgrounds(result) -> None:
     (the reader merges the lines of one image): its AML417 finding has no consequence after all."""
     from automl_lint.problem import Consequence
     from automl_lint.rules.annotation import BACKGROUND_NOT_TRAINED
-    from automl_lint.rules.dataset import duplicate_groups
 
     code = BACKGROUND_NOT_TRAINED.code
     background = {p.line: p for p in result.problems if p.code == code and p.consequence is not Consequence.NONE}
     if not background:
         return
-    groups = duplicate_groups(result.state.url_hashes, result.state.url_lines)
+    groups = result.state.url_groups()
     if not groups:
         return
     serious = (Consequence.FAILS_JOB, Consequence.DROPS_IMAGE)
