@@ -294,6 +294,8 @@ def _given_settings(ctx: typer.Context) -> dict:
                 value = dict(parse_mapping(m, option) for m in value or [])
             except ValueError as exc:
                 raise UsageFailure(str(exc)) from None
+        elif type(value) is tuple:  # a repeatable option (--image-root, --model-name): typer gives a tuple
+            value = list(value)
         elif param == "images" and value not in ("header", "full"):
             raise UsageFailure(f"--images takes 'header' or 'full', not {value!r}")
         given[key] = value

@@ -18,15 +18,12 @@ Nothing here imports Dask until a run asks for it: the default install does not 
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import os
 import re
 import signal
-import socket
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -348,6 +345,8 @@ def _reachable(address: str) -> None:
         raise DaskUnavailable(f"--dask {address!r}: not a scheduler address ({exc})") from None
     if not host:
         raise DaskUnavailable(f"--dask {address!r}: not a scheduler address (tcp://host:port)")
+    import socket  # this module's imports stay light: every run imports it, few use Dask
+
     try:
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
     except OSError as exc:
@@ -371,6 +370,8 @@ _storage_lock = threading.Lock()
 def _quiet() -> None:
     """A local cluster's scheduler, nannies and workers write to this terminal: only their errors, please (a
     worker restarted or a task cancelled is routine, and the report says what matters)."""
+    import logging
+
     logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
@@ -418,6 +419,8 @@ def check_range(path: str, size: int, start: int, end: int, task, settings):
 
 def probe_refs(refs: list, settings) -> list:
     """A task: ``images.batch.probe_batch`` on this worker, Blob references read by concurrent threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from automl_lint.images.batch import probe_batch
     from automl_lint.images.locate import is_blob
 
@@ -431,6 +434,8 @@ def probe_refs(refs: list, settings) -> list:
 
 def hash_refs(refs: list) -> list[str]:
     """A task: the whole-content hash of each ``(location, root)`` (possible duplicates), "" when unreadable."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from automl_lint.images.check import _whole_hash
 
     storage = _worker_storage()

@@ -31,6 +31,28 @@ METAVARS = {
 }
 
 
+def _choices(param) -> tuple | None:
+    """The values a choice option takes, from typer's click type (typer < 0.29) or its annotation (0.29)."""
+    choices = getattr(getattr(param, "type", None), "choices", None)
+    if choices is not None:
+        return tuple(c.value if isinstance(c, Enum) else str(c) for c in choices)
+    bare = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if isinstance(bare, type) and issubclass(bare, Enum):
+        return tuple(m.value for m in bare)
+    return None
+
+
+def _number_metavar(param) -> str:
+    """N for an integer option, X for a float option, else VALUE."""
+    kind = getattr(getattr(param, "type", None), "name", None)
+    bare = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    if bare is int or kind in ("integer", "integer range", "int range"):
+        return "N"
+    if bare is float or kind in ("float", "float range"):
+        return "X"
+    return "VALUE"
+
+
 def metavar(param) -> str:
     """What the user types after the option: the declared metavar, else the choices, else VALUE."""
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
@@ -41,12 +63,11 @@ def metavar(param) -> str:
         return param.metavar
     if param.name in METAVARS:
         return METAVARS[param.name]
-    descriptor = getattr(param, "type_descriptor", None)
-    bare = getattr(descriptor, "annotation", None)
-    if isinstance(bare, type) and issubclass(bare, Enum):
-        choices = "{" + ",".join(m.value for m in bare) + "}"
-        return choices if len(choices) <= 32 else METAVARS.get(param.name, param.name.upper())
-    return "N" if bare is int else "X" if bare is float else "VALUE"
+    choices = _choices(param)
+    if choices is not None:
+        shown = "{" + ",".join(choices) + "}"
+        return shown if len(shown) <= 32 else METAVARS.get(param.name, param.name.upper())
+    return _number_metavar(param)
 
 
 def _default(param) -> str:
@@ -64,10 +85,9 @@ def _row(param) -> tuple[str, str]:
     names = ", ".join(sorted(param.opts, key=len))
     mv = metavar(param)
     text = param.help or ""
-    descriptor = getattr(param, "type_descriptor", None)
-    bare = getattr(descriptor, "annotation", None)
-    if mv and not mv.startswith("{") and isinstance(bare, type) and issubclass(bare, Enum):
-        text += " One of: " + ", ".join(m.value for m in bare) + "."  # too many choices for the metavar
+    choices = _choices(param)
+    if mv and not mv.startswith("{") and choices is not None:
+        text += " One of: " + ", ".join(choices) + "."  # too many choices for the metavar
     return (f"{names} {mv}" if mv else names), text + _default(param)
 
 
