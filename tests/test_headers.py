@@ -270,14 +270,14 @@ def test_under_an_unchecked_pillow_every_header_goes_to_pillow(name, monkeypatch
     data = GENERATED[name]
     expected = _pillow(data)
     opened = []
-    real_open = probe.Image.open
+    real_open = Image.open
 
     def counted_open(*args, **kwargs):
         opened.append(1)
         return real_open(*args, **kwargs)
 
     monkeypatch.setattr(headers, "_ACTIVE", False)
-    monkeypatch.setattr(probe.Image, "open", counted_open)
+    monkeypatch.setattr(Image, "open", counted_open)
     assert tuple(getattr(_probe(data), f) for f in FIELDS) == expected and opened
 
 
@@ -291,9 +291,51 @@ def test_common_layouts_are_answered_without_pillow(name, monkeypatch):
     def no_pillow(*args, **kwargs):
         raise AssertionError("Pillow's Image.open was called")
 
-    monkeypatch.setattr(probe.Image, "open", no_pillow)
+    monkeypatch.setattr(Image, "open", no_pillow)
     for p in (_probe(data), probe.probe_bytes(data, full=False)):
         assert tuple(getattr(p, f) for f in FIELDS) == expected
+
+
+def test_the_default_pixel_limit_is_pillows(monkeypatch):
+    """While PIL.Image is not imported the parser uses Pillow's default limit; once it is, Pillow's current value."""
+    import sys
+
+    assert headers.DEFAULT_MAX_IMAGE_PIXELS == Image.MAX_IMAGE_PIXELS
+    big = _save(Image.new("L", (2, 2)), "PNG")
+    big = _fix_crcs(big[:16] + struct.pack(">LL", 10_000, 10_000) + big[24:])  # 100 Mpx: past the default
+    assert _fast(big) is None
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 200_000_000)
+    if headers._ACTIVE:
+        assert _fast(big)[:3] == ("PNG", 10_000, 10_000)
+    monkeypatch.delitem(sys.modules, "PIL.Image")
+    assert _fast(big) is None
+
+
+@checked_pillow
+def test_a_header_mode_run_on_common_images_never_imports_pillow(tmp_path):
+    """PIL.Image costs ~20 ms to import: a run whose headers the fast parser reads (cold) or the cache answers
+    (warm) does without it."""
+    import json
+    import subprocess
+    import sys
+
+    names = ["JPEG EXIF orientation 6 >", "JPEG L", "PNG RGBA", "PNG P with tRNS index"]
+    lines = []
+    for i, name in enumerate(names):
+        ext = "jpg" if name.startswith("JPEG") else "png"
+        (tmp_path / f"{i}.{ext}").write_bytes(GENERATED[name])
+        lines.append(json.dumps({"image_url": f"AmlDatastore://ds/{i}.{ext}", "label": "a"}))
+    (tmp_path / "train.jsonl").write_text("\n".join(lines) + "\n")
+    code = (
+        "import sys, automl_lint\n"
+        "for run in ('cold', 'warm'):\n"
+        "    r = automl_lint.lint(sys.argv[1], task='multiclass', images='header', datastores={'ds': sys.argv[2]},\n"
+        "                         image_cache=sys.argv[3], config=False)\n"
+        "    print(run, sorted(p.code for p in r.results[0].problems if p.code.startswith('AML7')), 'PIL.Image' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "train.jsonl"), str(tmp_path),
+                          str(tmp_path / "cache")], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "cold ['AML705', 'AML706', 'AML706'] False"
+    assert out[1] == "warm ['AML705', 'AML706', 'AML706'] False"
 
 
 @checked_pillow

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 import zlib
 from typing import NamedTuple
 
-from PIL import Image
+import PIL  # only its version: PIL.Image (~20 ms to import) is not needed to read these headers
 
 
 class Header(NamedTuple):
@@ -42,7 +43,10 @@ class NeedMore(Exception):
 # The Pillow versions (major) whose parsers these rules were checked against (tests/test_headers.py, run under each):
 # under any other, Pillow reads every header (Pillow 10, for one, does not read the orientation of JPEG XMP).
 VERIFIED_PILLOW = (11, 12, 13)
-_ACTIVE = int(Image.__version__.split(".")[0]) in VERIFIED_PILLOW
+_ACTIVE = int(PIL.__version__.split(".")[0]) in VERIFIED_PILLOW
+# Pillow's default decompression-bomb warning threshold (``Image.MAX_IMAGE_PIXELS``): used while PIL.Image is not
+# imported; once it is, its current value (which a program may have changed) is read.
+DEFAULT_MAX_IMAGE_PIXELS = int(1024 * 1024 * 1024 // 4 // 3)
 
 
 def identify(buf: bytes) -> Header | None:
@@ -57,7 +61,8 @@ def identify(buf: bytes) -> Header | None:
 
 def _size_ok(width: int, height: int) -> bool:
     """Pillow refuses an empty image, and warns or refuses past MAX_IMAGE_PIXELS: those are Pillow's to say."""
-    limit = Image.MAX_IMAGE_PIXELS
+    image = sys.modules.get("PIL.Image")
+    limit = image.MAX_IMAGE_PIXELS if image is not None else DEFAULT_MAX_IMAGE_PIXELS
     return width > 0 and height > 0 and (limit is None or width * height <= limit)
 
 

@@ -22,8 +22,6 @@ import zlib
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
-from PIL import Image, UnidentifiedImageError
-
 from automl_lint.images import headers
 from automl_lint.images.storage import ImageUnreadable
 
@@ -194,6 +192,10 @@ def _identify(fp, p: Probe, full: bool) -> None:
     if not p.bytes:
         p.error = "the file is empty"
         return
+    # Imported here: most headers are read by ``headers`` and a warm run reads none, so most runs never need
+    # PIL.Image (~20 ms to import).
+    from PIL import Image, UnidentifiedImageError
+
     with warnings.catch_warnings():
         # Pillow warns above ~89 Mpx and raises above ~179 Mpx; only the error matters to AutoML.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
