@@ -5,7 +5,9 @@ import shutil
 
 import pytest
 
-from automl_lint.images.locate import Locator
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from automl_lint.images.locate import Locator, _join, inside
 from automl_lint.images.probe import probe_bytes
 from conftest import FIXTURES
 
@@ -116,12 +118,65 @@ def test_reading_images_never_modifies_them(run_json, tmp_path):
     assert digest() == before
 
 
+_URL_PARTS = st.sampled_from(["a", "b.jpg", "..", ".", "", "x%2Fy", "sp ace", "q?sv=1", "ds", "c:", "\0", "a..b",
+                              "%2E%2E", "img_1.png", "-x", "~", "é.jpg"])
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(folders=st.lists(st.lists(_URL_PARTS, min_size=0, max_size=3), min_size=1, max_size=3),
+       names=st.lists(_URL_PARTS, min_size=1, max_size=4),
+       scheme=st.sampled_from(["AmlDatastore://ds/", "azureml://subscriptions/s/resourcegroups/r/workspaces/w/"
+                               "datastores/ds/paths/", "https://acc.blob.core.windows.net/c/", "x://", "AmlDatastore://"]),
+       setup=st.sampled_from(["roots", "datastore", "map", "blob map", "map deep"]))
+def test_candidates_of_a_folder_memo_are_those_of_each_url(folders, names, scheme, setup):
+    """Plain names are located from their folder's remembered answer: the same candidates (and the same refusals)
+    as locating each image_url on its own."""
+    config = {"roots": (["/r1", "/r2/"], {}, {}), "datastore": ([], {"ds": "/d"}, {}),
+              "map": ([], {}, {"AmlDatastore://ds/": "/m", "x://": "/x/"}),
+              "blob map": ([], {}, {"x://": "az://cont/pre", "AmlDatastore://ds/a/": "az://c2"}),
+              "map deep": ([], {}, {"AmlDatastore://ds/a/b.jpg/": "/deep", "x://a": "/xa"})}[setup]
+    shared = Locator(*config)
+    for parts in folders:
+        for name in names:
+            url = scheme + "/".join(parts + [name])
+            pairs = Locator(*config)._pairs(url)
+            bad = next((loc for loc, tail in pairs if not inside(loc, tail)), None)
+            expected = [] if bad is not None else [(_join(loc, tail), loc) for loc, tail in pairs]
+            assert shared.candidates(url) == expected, url
+            assert shared.outside.get(url) == bad, url
+
+
 def test_polygon_extents_count_as_boxes():
     from automl_lint.images.refs import image_ref
 
     ref = image_ref(7, "AmlDatastore://d/a.png", {"label": [{"label": "x", "polygon": [[0.1, 0.2, 0.3, 0.2,
                                                                                           0.3, 0.5]]}]})
-    assert ref[0] == 7 and ref[3] == [pytest.approx((0.2, 0.3))]
+    assert ref[0] == 7 and ref[3] == pytest.approx((0.2, 0.3))
+
+
+def test_image_ref_keeps_what_the_rules_read():
+    from automl_lint.images.refs import image_ref
+
+    record = {"image_details": {"format": "png", "width": "64px", "other": 1},
+              "label": [{"topX": 0.1, "topY": 0.2, "bottomX": 0.4, "bottomY": 0.6}, "junk", {"topX": 0.1},
+                        {"polygon": [[0.5, 0.5, 0.7, 0.5, 0.7, 0.9]]}, {"topX": "0.1", "topY": 0, "bottomX": 1,
+                                                                           "bottomY": 1}]}
+    line, url, details, boxes = image_ref(3, "u", record)
+    assert (line, url, details) == (3, "u", ("png", "64px", None))
+    assert boxes == pytest.approx((0.3, 0.4, 0.2, 0.4))
+    assert image_ref(1, "u", {"image_details": {}, "label": "cat"}) == (1, "u", None, ())
+    assert image_ref(1, "u", {"image_details": [1], "label": []})[2:] == (None, ())
+
+
+@pytest.mark.parametrize("url", ["a/b.jpg", "a/.jpg", "a/..jpg", "a/b..JPG", "a.b/c", "x", ".", "..", "a/b.",
+                                 "a/b.c?x=1.png", "az://x/y/z.PnG", "a/...x.gif", "/.a.b", "a/b.tar.gz", "a./b", "",
+                                 "a/b?c", "?a.jpg", "a/ .jpg", "a/b.jpg/", "abc.jpg", "a/b.j%70g", "a/b.JPEG?"])
+def test_the_extension_is_splitexts(url):
+    import os
+
+    from automl_lint.rules.images import _extension
+
+    assert _extension(url) == os.path.splitext(url.split("?", 1)[0])[1].lstrip(".").lower()
 
 
 def test_probe_reports_exif_orientation_and_format():
@@ -307,6 +362,36 @@ def test_cache_entries_this_version_cannot_read_are_probed_again(run_json, tmp_p
     con.close()
     _, doc = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
     assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}
+
+
+@pytest.mark.parametrize("json_functions", [True, False])
+def test_cache_lookup_finds_exactly_the_cached_locations(tmp_path, json_functions):
+    """One statement joining a JSON array of the locations, or (SQLite without JSON functions, or a location JSON
+    cannot carry) statements of 500 locations: the same entries either way."""
+    from automl_lint.images.cache import ProbeCache
+    from automl_lint.images.probe import Probe
+
+    odd = ["/d/a'b.jpg", '/d/q"uote.png', "/d/\\back.jpg", "/d/ünï cödé 🖼.jpg", "/d/new\nline.jpg", "/d/x,y].jpg"]
+    cached = odd + [f"/d/img_{i}.jpg" for i in range(1200)]
+    cache = ProbeCache(str(tmp_path))
+    for i, loc in enumerate(cached):
+        cache.put(loc, Probe(bytes=100 + i, version=str(i), head="h", format="JPEG", width=1, height=2, mode="RGB"))
+    cache.close()
+    cache = ProbeCache(str(tmp_path))
+    if not json_functions:
+        cache._json_each = False
+    wanted = cached[::2] + ["/d/not cached.jpg", "/d/img_1.jpg ", "/d/IMG_2.jpg"]
+    found = cache.lookup(wanted)
+    assert set(found) == set(cached[::2])
+    import sqlite3
+
+    if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions are built in from 3.38 on
+        assert cache._json_each is json_functions
+    for loc in cached[::2]:
+        i = cached.index(loc)
+        assert found[loc][:3] == (100 + i, str(i), 0)
+        assert cache.answer(found[loc], 100 + i, str(i), False).bytes == 100 + i
+    cache.close()
 
 
 def test_two_runs_sharing_a_cache_both_finish_and_leave_it_correct(tmp_path):

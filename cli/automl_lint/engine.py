@@ -849,7 +849,10 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
         ignored.extend(chunk_ignored)
         omitted.merge(chunk_omitted, offset)
         if refs is not None:
-            result.image_refs = (result.image_refs or []) + [(ln + offset, *rest) for ln, *rest in refs]
+            if result.image_refs is None:
+                result.image_refs = []
+            result.image_refs.extend([(ln + offset, url, details, boxes) for ln, url, details, boxes in refs]
+                                     if offset else refs)
         problems.extend(chunk_problems)
         if state is None:
             state = chunk_state  # the first chunk's arrays become the file's: no copy

@@ -40,6 +40,7 @@ class ProbeCache:
     def __init__(self, folder: str | None) -> None:
         self.db = None
         self.pending: list[tuple] = []
+        self._json_each: bool | None = None  # whether SQLite's json_each works here (None: not tried yet)
         if folder == "":
             return
         folder = folder or default_dir()
@@ -95,12 +96,28 @@ class ProbeCache:
         self.db = None
 
     def lookup(self, locations) -> dict[str, tuple[int, str, bool, str]]:
-        """{location: (size, version, full, result JSON)} for the cached ``locations``."""
+        """{location: (size, version, full, result JSON)} for the cached ``locations``: one statement for all of
+        them (a JSON array of the locations joined to the table), or statements of ``_LOOKUP`` locations each where
+        SQLite has no JSON functions."""
         found: dict = {}
         if self.db is None:
             return found
         locations = list(locations)
+        if not locations:
+            return found
         try:
+            if self._json_each is not False:
+                try:
+                    # j.key is the location's index in the array: a small integer instead of the location's text.
+                    rows = self.db.execute("SELECT j.key, p.size, p.version, p.full, p.result FROM json_each(?) j "
+                                           "JOIN probes p ON p.location = j.value", (orjson.dumps(locations).decode(),))
+                    found = {locations[row[0]]: row[1:] for row in rows}
+                    self._json_each = True
+                    return found
+                except sqlite3.OperationalError:
+                    if self._json_each:  # it worked before: a real failure
+                        raise
+                    self._json_each = False  # no JSON functions in this SQLite
             for i in range(0, len(locations), _LOOKUP):
                 part = locations[i:i + _LOOKUP]
                 found.update((row[0], row[1:]) for row in self.db.execute(

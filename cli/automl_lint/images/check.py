@@ -117,10 +117,16 @@ def _probe_all(where: dict, storage: Storage, cache: ProbeCache, settings, advan
             advance(1)
     rank = 0
     while pending:
-        wanted: dict[str, list[str]] = defaultdict(list)  # location -> urls waiting for it
+        wanted: dict[str, list[str]] = {}  # location -> urls waiting for it
+        roots: dict[str, str] = {}
         for url in pending:
-            wanted[where[url][rank][0]].append(url)
-        roots = {where[url][rank][0]: where[url][rank][1] for url in pending}
+            loc, root = where[url][rank]
+            waiting = wanted.get(loc)
+            if waiting is None:
+                wanted[loc] = [url]
+            else:
+                waiting.append(url)
+            roots[loc] = root
         todo = [loc for loc in wanted if loc not in probes]
         next_pending = []
 
@@ -128,8 +134,9 @@ def _probe_all(where: dict, storage: Storage, cache: ProbeCache, settings, advan
             done = 0
             for loc in locations:
                 p = probes[loc]
+                settled = p.exists or p.outside or p.unreadable
                 for url in wanted[loc]:
-                    if p.exists or p.outside or p.unreadable or rank + 1 >= len(where[url]):
+                    if settled or rank + 1 >= len(where[url]):
                         chosen[url] = (rank, p)
                         done += 1
                     else:
@@ -152,7 +159,7 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
 
     def ref(loc):
         entry = entries.get(loc)
-        return loc, roots[loc], (entry[0], entry[1], bool(entry[2])) if entry else None
+        return loc, roots[loc], (entry[0], entry[1], bool(entry[2])) if entry is not None else None
 
     def take(batch, results):
         for (loc, _, known), p in zip(batch, results):
@@ -168,7 +175,12 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
 
     local, blob = [], []
     for loc in todo:
-        (blob if is_blob(loc) else local).append(ref(loc))
+        entry = entries.get(loc)
+        r = loc, roots[loc], (entry[0], entry[1], bool(entry[2])) if entry is not None else None
+        if loc[0] == "/" or not is_blob(loc):  # an absolute local path is never a Blob URL
+            local.append(r)
+        else:
+            blob.append(r)
     executor = distributed.current()
     if local and executor is None:  # Dask workers may see other files at the same paths: they look themselves
         local = _answer_from_stats(local, cache, entries, full, probes, settle)
@@ -209,11 +221,12 @@ def _answer_from_stats(refs: list, cache: ProbeCache, entries: dict, full: bool,
     """Cached local images whose file still has the cached size and modification time (``storage.stat_local``: a
     look-up in the file's opened, checked folder) are answered without opening them; the rest are returned to be
     probed."""
-    now = iter(stat_local([(r[0], r[1]) for r in refs if r[2] is not None]))
+    now = iter(stat_local([r for r in refs if r[2] is not None]))
     rest, answered = [], []
+    answer = cache.answer
     for r in refs:
         st = next(now) if r[2] is not None else None
-        p = cache.answer(entries[r[0]], st[0], st[1], full) if st else None
+        p = answer(entries[r[0]], st[0], st[1], full) if st is not None else None
         if p is None:
             rest.append(r)
         else:
@@ -352,25 +365,29 @@ def _emit(r, line: int, url: str, findings: list, settings) -> None:
 def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> None:
     seen: dict = {}
     located, missing = 0, []
+    get = chosen.get
     for ref in r.image_refs:
-        found = chosen.get(ref[1])
+        found = get(ref[1])
         if found is not None:
             located += 1
             if not (found[1].exists or found[1].outside or found[1].unreadable):
                 missing.append(ref)
     suspect = len(missing) >= SUSPECT_MIN_MISSING and 2 * len(missing) > located
     yolo = settings.uses_yolo(r.task or "")
+    task, check_image, key_of = r.task, R.check_image, keys.get
     for ref in r.image_refs:
         line, url = ref[0], ref[1]
         out: list = []
-        if url in outside:
-            out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {outside[url]} ('..' or a symbolic link "
-                        "pointing out); automl-lint did not read it"))
-        elif url not in chosen:
-            out.append((R.NOT_LOCATED, "/image_url", "no --image-root, --datastore or --map covers this image_url; "
-                        "the image was not checked"))
+        found = get(url)
+        if found is None:
+            if url in outside:  # an image_url leaving its location has no candidate: never chosen
+                out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {outside[url]} ('..' or a symbolic "
+                            "link pointing out); automl-lint did not read it"))
+            else:
+                out.append((R.NOT_LOCATED, "/image_url", "no --image-root, --datastore or --map covers this "
+                            "image_url; the image was not checked"))
         else:
-            rank, probe = chosen[url]
+            rank, probe = found
             location, root = where[url][rank]
             if probe.outside:
                 out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {root} (a symbolic link pointing out); "
@@ -378,10 +395,10 @@ def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> No
             elif suspect and not probe.exists and not probe.unreadable:
                 pass  # one finding for the file (below), not AutoML's drops
             else:
-                if len(where[url]) > 1 and not probe.exists:
+                if not probe.exists and len(where[url]) > 1:
                     location = " or ".join(loc for loc, _ in where[url])
-                R.check_image(ref, probe, location, r.task, settings, out, yolo)
-                key = keys.get(url)
+                check_image(ref, probe, location, task, settings, out, yolo)
+                key = key_of(url)
                 if key is not None:
                     first = seen.setdefault(key, (url, line))
                     if first[0] != url:

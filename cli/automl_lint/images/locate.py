@@ -19,6 +19,7 @@ BLOB_SCHEMES = ("az://", "abfs://", "abfss://")
 # URL ending in one are its folder's, with the name appended.
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_\-+=,@~()][A-Za-z0-9_.\-+=,@~()]*")
 FOLDER_MEMO = 4096  # folders whose candidates are remembered
+_UNUSUAL = ()  # a folder whose locations are joined for each name
 
 
 def is_blob(location: str) -> bool:
@@ -97,13 +98,18 @@ class Locator:
         # in the folder cuts the name off (a query) or makes it the datastore (``AmlDatastore://name``).
         if (_PLAIN_NAME.fullmatch(name) and len(folder) >= self._longest_map - 1 and "?" not in folder
                 and not folder.endswith(":/")):
-            pairs = self._folders.get(folder)
-            if pairs is None:
-                pairs = self._pairs(folder + "/")
+            memo = self._folders.get(folder)
+            if memo is None:
+                memo = self._folder_prefixes(folder)
                 if len(self._folders) < FOLDER_MEMO:
-                    self._folders[folder] = pairs
+                    self._folders[folder] = memo
+            if type(memo) is str:  # the folder leaves this location
+                self.outside[url] = memo
+                return []
+            if memo is not _UNUSUAL:
+                return [(prefix + name, location) for prefix, location in memo]
             pairs = [(location, tail + name if not tail or tail[-1] == "/" else f"{tail}/{name}")
-                     for location, tail in pairs]
+                     for location, tail in self._pairs(folder + "/")]
         else:
             pairs = self._pairs(url)
         for location, tail in pairs:
@@ -111,6 +117,24 @@ class Locator:
                 self.outside[url] = location
                 return []
         return [(_join(location, tail), location) for location, tail in pairs]
+
+    def _folder_prefixes(self, folder: str) -> list | str | tuple:
+        """For the plain names in ``folder``: [(the text their location starts with, the folder or container they
+        were mapped into)], the location they leave (a str), or ``_UNUSUAL``. A plain name (no '/', '..', NUL,
+        escape or query) changes neither which pair stays inside nor how a pair is joined: the folder's answer
+        serves them all."""
+        pairs = [(location, tail + "x" if not tail or tail[-1] == "/" else f"{tail}/x")
+                 for location, tail in self._pairs(folder + "/")]
+        for location, tail in pairs:
+            if not inside(location, tail):
+                return location
+        out = []
+        for location, tail in pairs:
+            full = _join(location, tail)
+            if not full.endswith("x"):  # joining a plain last part appends it as it is; else each URL is joined
+                return _UNUSUAL
+            out.append((full[:-1], location))
+        return out
 
     def _pairs(self, url: str) -> list[tuple[str, str]]:
         for prefix, location in self.maps:

@@ -19,7 +19,6 @@ import errno
 import os
 import stat as _stat
 import threading
-from collections import defaultdict
 from urllib.parse import urlsplit
 
 from automl_lint.images.locate import is_blob
@@ -226,7 +225,7 @@ def _version(st) -> str:
 
 
 def stat_local(refs: list) -> list:
-    """``(size, version)`` of the file at each ``(location, root)`` as :func:`open_local` would find it, told without
+    """``(size, version)`` of the file at each ``(location, root, ...)`` as :func:`open_local` would find it, told without
     opening the file; None where it cannot be told this cheaply (the caller then opens the file).
 
     Each folder is opened once and its real path checked to lie inside ``root``, as ``open_local`` checks a file's;
@@ -239,11 +238,18 @@ def stat_local(refs: list) -> list:
     out: list = [None] * len(refs)
     if not _STAT_AT:
         return out
-    folders: dict = defaultdict(list)
-    for i, (location, root) in enumerate(refs):
-        folder, sep, name = location.rpartition(os.sep)
-        folders[(folder or os.sep) if sep else os.curdir, root].append((i, name))
+    folders: dict = {}
+    sep = os.sep
+    for i, ref in enumerate(refs):
+        folder, found, name = ref[0].rpartition(sep)
+        key = (folder or sep) if found else os.curdir, ref[1]
+        names = folders.get(key)
+        if names is None:
+            folders[key] = [(i, name)]
+        else:
+            names.append((i, name))
     me = os.geteuid()
+    stat, access, isreg, owner_reads = os.stat, os.access, _stat.S_ISREG, _stat.S_IRUSR
     for (folder, root), names in folders.items():
         try:
             fd = os.open(folder, _DIR_FLAGS)
@@ -255,11 +261,11 @@ def stat_local(refs: list) -> list:
                 continue
             for i, name in names:
                 try:
-                    st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    st = stat(name, dir_fd=fd, follow_symlinks=False)
                     # Readable: by the owner's read bit for its owner (ACLs cannot take it away), else as asked.
-                    if _stat.S_ISREG(st.st_mode) and (st.st_mode & _stat.S_IRUSR and st.st_uid == me
-                                                      or os.access(name, os.R_OK, dir_fd=fd)):
-                        out[i] = st.st_size, _version(st)
+                    if isreg(st.st_mode) and (st.st_mode & owner_reads and st.st_uid == me
+                                              or access(name, os.R_OK, dir_fd=fd)):
+                        out[i] = st.st_size, str(st.st_mtime_ns)  # _version(st)
                 except (OSError, ValueError):
                     pass
         finally:

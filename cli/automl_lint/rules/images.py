@@ -219,6 +219,22 @@ def _format_name(value) -> str | None:
     return _SAME_AS.get(name, name)
 
 
+# The usual values of image_details.format, named once: the rules run for every image of an --images run.
+_FORMAT_NAMES = {v: _format_name(v) for k in EXTENSION_FORMATS for v in (k, k.upper(), "." + k, "." + k.upper())}
+
+
+def _extension(url: str) -> str:
+    """The lower-case extension of ``url`` without its query: ``os.path.splitext(...)[1].lstrip('.').lower()``."""
+    path = url.split("?", 1)[0] if "?" in url else url
+    if os.sep != "/" or os.altsep:  # another platform's rules: its own splitext
+        return os.path.splitext(path)[1].lstrip(".").lower()
+    dot = path.rfind(".")
+    start = path.rfind("/") + 1
+    if dot <= start or not path[start:dot].strip("."):  # no dot in the name, or only leading dots (".jpg")
+        return ""
+    return path[dot + 1:].lower()
+
+
 def _declared_size(value) -> int | None:
     if type(value) is int:
         return value
@@ -233,8 +249,8 @@ def _declared_size(value) -> int | None:
 
 def check_image(ref: tuple, probe, location: str, task: str | None, settings, out: list,
                 yolo: bool | None = None) -> None:
-    """Append (rule, pointer, message) findings about one record's image (``yolo``: ``settings.uses_yolo(task)``,
-    given by a caller that checks many images of one file)."""
+    """Append (rule, pointer, message) findings about one record's image (``ref``: ``refs.image_ref``'s; ``yolo``:
+    ``settings.uses_yolo(task)``, given by a caller that checks many images of one file)."""
     if yolo is None:
         yolo = settings.uses_yolo(task or "")
     _, url, details, boxes = ref
@@ -255,20 +271,25 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
         out.append((UNDECODABLE, "/image_url", f"{probe.error}; AutoML drops the image"))
         return
     real = _SAME_AS.get(probe.format, probe.format)
-    mismatch = []
-    ext = os.path.splitext(url.split("?", 1)[0])[1].lstrip(".").lower()
-    if ext in EXTENSION_FORMATS and EXTENSION_FORMATS[ext] != real:
-        mismatch.append(f"its extension says {EXTENSION_FORMATS[ext]}")
-    declared = _format_name(details.get("format")) if details else None
-    if declared is not None and declared != real:
-        mismatch.append(f"image_details.format says {quote(details['format'])}")
-    if mismatch:
+    said = EXTENSION_FORMATS.get(_extension(url))
+    declared = None
+    if details is not None:
+        value = details[0]
+        declared = _FORMAT_NAMES.get(value) if type(value) is str else None
+        if declared is None:
+            declared = _format_name(value)
+    if said is not None and said != real or declared is not None and declared != real:
+        mismatch = []
+        if said is not None and said != real:
+            mismatch.append(f"its extension says {said}")
+        if declared is not None and declared != real:
+            mismatch.append(f"image_details.format says {quote(details[0])}")
         out.append((FORMAT_MISMATCH, "/image_url", f"the file is {probe.format} but " + " and ".join(mismatch)))
-    if details:
-        for key, real_size in (("width", probe.width), ("height", probe.height)):
-            size = _declared_size(details.get(key))
+    if details is not None:
+        for key, value, real_size in (("width", details[1], probe.width), ("height", details[2], probe.height)):
+            size = value if type(value) is int else _declared_size(value)
             if size is not None and size != real_size:
-                out.append((SIZE_MISMATCH, f"/image_details/{key}", f"image_details.{key} is {quote(details[key])} but "
+                out.append((SIZE_MISMATCH, f"/image_details/{key}", f"image_details.{key} is {quote(value)} but "
                             f"the image is {probe.width}x{probe.height}"))
     if probe.orientation not in (0, 1):
         turned = probe.orientation >= 5
@@ -299,14 +320,15 @@ def _check_boxes(boxes: list, probe, task, yolo: bool, out: list) -> None:
         width, height = height, width  # YOLOv5 sees the rotated image
     scale = YOLO_SIZE / max(width, height) if task == "object-detection" and yolo else None
     tiny, dropped = [], []
-    for i, (w, h) in enumerate(boxes):  # one loop: this runs for every image of an --images run
-        side = min(w * width, h * height)
+    for i in range(0, len(boxes), 2):  # one loop: this runs for every image of an --images run
+        w, h = boxes[i] * width, boxes[i + 1] * height
+        side = h if h < w else w  # min(w, h) without the call: NaN and ties give what min() gives
         if 0 < side < MIN_BOX_PIXELS:
-            tiny.append(i)
+            tiny.append(i // 2)
         if scale is not None and 0 < side * scale <= YOLO_MIN_BOX:
-            dropped.append(i)
+            dropped.append(i // 2)
     if tiny:
-        w, h = boxes[tiny[0]]
+        w, h = boxes[2 * tiny[0]], boxes[2 * tiny[0] + 1]
         out.append((TINY_BOX, f"/label/{tiny[0]}", f"{len(tiny)} box(es) smaller than {MIN_BOX_PIXELS} px at "
                     f"{width}x{height} (the first is {w * width:.1f}x{h * height:.1f} px)"))
     if dropped:
