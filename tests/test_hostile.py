@@ -464,18 +464,24 @@ def test_symlink_swapped_in_before_the_open_is_refused_and_never_read(tmp_path, 
     # what was opened is checked, so the file outside is never read.
     root, data, secret = _image_dataset(tmp_path, ["AmlDatastore://ds/ok.jpg"])
     target = str(root / "ds" / "ok.jpg")
+    image = (root / "ds" / "ok.jpg").read_bytes()
     real_open = os.open
 
-    def racing_open(path, flags, *args, **kwargs):
-        if str(path) == target and not os.path.islink(target):
+    def racing_open(path, flags, *args, dir_fd=None, **kwargs):
+        # A file opened in its opened folder (dir_fd) is raced the same way.
+        full = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), path) if dir_fd is not None else str(path)
+        if full == target and not os.path.islink(target):
             os.remove(target)
             os.symlink(secret, target)
-        return real_open(path, flags, *args, **kwargs)
+        return real_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
     monkeypatch.setattr(os, "open", racing_open)
     opened = image_reads
-    rc, doc, _ = lint(capsys, data, "--task", "od", "--images=full", "--image-root", root, "--image-cache", "")
-    assert (1, "AML714") in codes(doc)
-    assert str(secret) not in opened
+    for mode in ("--images=full", "--images"):
+        rc, doc, _ = lint(capsys, data, "--task", "od", mode, "--image-root", root, "--image-cache", "")
+        assert (1, "AML714") in codes(doc)
+        assert str(secret) not in opened
+        os.remove(target)
+        (root / "ds" / "ok.jpg").write_bytes(image)  # the image again, for the next mode's race
 
 
 def test_symlink_swapped_in_after_the_open_does_not_redirect_the_read(tmp_path, capsys, monkeypatch, image_reads):

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from automl_lint.images import storage
 from automl_lint.images.storage import ImageUnreadable, OutsideRoot, open_local, stat_local
 from conftest import FIXTURES
 
@@ -55,6 +56,51 @@ def test_stat_local_tells_what_opening_tells_or_nothing(tmp_path):
     assert _opened(str(root / "link-in.jpg"), str(root)) is not None  # opened instead, and found inside
 
 
+def _opened_in_folders(location, root, folders):
+    try:
+        opened = open_local(location, root, folders)
+    except (OutsideRoot, ImageUnreadable) as exc:
+        return type(exc)
+    if opened is None:
+        return None
+    with opened:
+        return opened.size, opened.version, opened.read(0, 100)
+
+
+def test_opening_in_a_checked_folder_finds_what_opening_alone_finds(tmp_path):
+    """A batch opens each folder once and each file in it without following a link: the same answers (sizes,
+    bytes, missing files, refusals of links leading out) as opening each path and reading its real path."""
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "a.png").write_bytes(b"png bytes")
+    (root / "b.jpg").write_bytes(b"jpg")
+    (root / "dir.jpg").mkdir()
+    os.mkfifo(root / "fifo.jpg")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.jpg").write_bytes(b"secret")
+    os.symlink(outside / "secret.jpg", root / "link-out.jpg")
+    os.symlink(root / "b.jpg", root / "link-in.jpg")
+    os.symlink(outside, root / "folder-out")
+    os.symlink(root / "sub", root / "folder-in")
+    os.symlink(root / "nowhere", root / "dangling.jpg")
+    names = ["sub/a.png", "b.jpg", "dir.jpg", "fifo.jpg", "link-out.jpg", "link-in.jpg", "folder-out/secret.jpg",
+             "folder-in/a.png", "missing.jpg", "nofolder/x.jpg", "b.jpg/x.jpg", "nul\0.jpg", "dangling.jpg", "sub/."]
+    folders: dict = {}
+    alone = {n: _opened_in_folders(os.path.join(root, n), str(root), None) for n in names}
+    together = {n: _opened_in_folders(os.path.join(root, n), str(root), folders) for n in names}
+    assert together == alone
+    assert alone["link-out.jpg"] is OutsideRoot and alone["folder-out/secret.jpg"] is OutsideRoot
+    assert alone["fifo.jpg"] is ImageUnreadable and alone["b.jpg"][2] == b"jpg"
+    # The checked folders were opened once each; one that leads out is never used.
+    assert set(folders) == {(str(root / d), str(root)) for d in (".", "sub", "folder-out", "folder-in", "nofolder",
+                                                                  "b.jpg")}
+    assert type(folders[(str(root), str(root))]) is int and type(folders[(str(root / "sub"), str(root))]) is int
+    assert folders[(str(root / "folder-out"), str(root))] is None
+    storage.close_folders(folders)
+    assert folders == {}
+
+
 def test_a_file_this_process_may_not_read_is_left_to_opening(tmp_path, monkeypatch):
     (tmp_path / "a.png").write_bytes(b"png")
     ref = [(str(tmp_path / "a.png"), str(tmp_path))]
@@ -80,10 +126,12 @@ def _record_image_opens(monkeypatch) -> list:
     opened = []
     real_open = os.open
 
-    def recording_open(path, flags, *args, **kwargs):
+    def recording_open(path, flags, *args, dir_fd=None, **kwargs):
+        if dir_fd is not None:  # a file opened in an opened folder
+            path = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), path)
         if not os.path.isdir(path):
             opened.append(str(path))
-        return real_open(path, flags, *args, **kwargs)
+        return real_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
     monkeypatch.setattr(os, "open", recording_open)
     return opened
 

@@ -10,7 +10,7 @@ from collections import deque
 
 from automl_lint.images.probe import HEAD_BYTES, MISSING, OUTSIDE, Probe, probe_bytes, probe_head, unreadable
 from automl_lint.images.locate import is_blob
-from automl_lint.images.storage import ImageUnreadable, Opened, OutsideRoot, Storage
+from automl_lint.images.storage import ImageUnreadable, Opened, OutsideRoot, Storage, close_folders
 
 # Local files open at once per batch (each holds a file descriptor): their reads are started together.
 PREFETCH = 32
@@ -43,18 +43,20 @@ def probe_batch(refs: list, settings, storage: Storage | None = None) -> list:
     # read its head now: on a page cache that does not hold them, the disk serves the reads together.
     window: deque = deque()
     ahead = iter(local)
+    folders: dict = {}  # each file's folder opened and checked once, the file opened in it (storage.open_local)
     try:
         for i in local:
             while len(window) <= PREFETCH:
                 j = next(ahead, None)
                 if j is None:
                     break
-                window.append(_open_one(storage, refs[j], full))
+                window.append(_open_one(storage, refs[j], full, folders))
             out[i] = _probe_opened(window.popleft(), full)
     finally:
         for opened in window:
             if isinstance(opened, Opened):
                 opened.close()
+        close_folders(folders)
     if blobs:
         heads = storage.heads([refs[i][0] for i in blobs], [refs[i][2] for i in blobs], full)
         for i, (opened, head) in zip(blobs, heads):
@@ -79,12 +81,12 @@ def _probe_blob(opened, head: bytes | None, known, full: bool) -> Probe | None:
     return p
 
 
-def _open_one(storage: Storage, ref, full: bool):
+def _open_one(storage: Storage, ref, full: bool, folders: dict | None = None):
     """The opened file (its head's read started), or the final result: MISSING, OUTSIDE, unreadable, or None when
     ``known`` still describes the file."""
     location, root, known = ref
     try:
-        opened = storage.open(location, root)
+        opened = storage.open(location, root, folders)
     except OutsideRoot:
         return OUTSIDE
     except ImageUnreadable as exc:
