@@ -394,6 +394,20 @@ def test_cache_lookup_finds_exactly_the_cached_locations(tmp_path, json_function
     cache.close()
 
 
+def test_cached_probes_decoded_together_are_each_entrys_own():
+    import orjson
+
+    from automl_lint.images.cache import ProbeCache
+    from automl_lint.images.probe import Probe
+
+    good = [Probe(bytes=i, version=str(i), head="h", format="PNG", width=i, height=1) for i in range(4)]
+    docs = [orjson.dumps(p.to_json()) for p in good]
+    assert ProbeCache.decode(docs) == good
+    damaged = [docs[0], b'{"garbage": 1', docs[1], b"1],[2", '["text"]', orjson.dumps([1, 2]), docs[2], b"", docs[3]]
+    assert ProbeCache.decode(damaged) == [good[0], None, good[1], None, None, None, good[2], None, good[3]]
+    assert ProbeCache.decode([b"[1]],[[2]"]) == [None] and ProbeCache.decode([]) == []
+
+
 def test_two_runs_sharing_a_cache_both_finish_and_leave_it_correct(tmp_path):
     import subprocess
     import sys

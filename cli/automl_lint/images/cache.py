@@ -16,7 +16,7 @@ import sys
 
 import orjson
 
-from automl_lint.images.probe import Probe
+from automl_lint.images.probe import _FIELDS, Probe
 
 SCHEMA_VERSION = 2
 _MAGIC = 0x41_4D_4C_02  # PRAGMA user_version of this schema: "AML" 2
@@ -139,6 +139,21 @@ class ProbeCache:
         except (ValueError, TypeError):  # orjson.JSONDecodeError is a ValueError; an entry this version cannot read: probed again and rewritten
             return None
 
+    @staticmethod
+    def decode(results: list) -> list:
+        """Probes from cached result documents (the last field of :meth:`lookup`'s entries), decoded together;
+        None for one this version cannot read (it is then probed again and rewritten)."""
+        if not results:
+            return []
+        try:
+            rows = orjson.loads(b"[" + b",".join(results) + b"]")
+            if len(rows) != len(results):  # a damaged entry that parsed as more or fewer values: one by one
+                raise ValueError
+        except (ValueError, TypeError):  # orjson.JSONDecodeError is a ValueError; TypeError: a text entry
+            rows = [_loads(r) for r in results]
+        n = len(_FIELDS)
+        return [Probe(*f) if type(f) is list and len(f) == n else None for f in rows]
+
     def put(self, location: str, probe: Probe) -> None:
         if self.db is None or probe.unreadable or probe.outside or not probe.exists:
             return
@@ -165,6 +180,13 @@ class ProbeCache:
         if self.db is not None:
             self.flush()
             self._close_quietly()
+
+
+def _loads(result):
+    try:
+        return orjson.loads(result)
+    except (ValueError, TypeError):
+        return None
 
 
 class _Foreign(Exception):

@@ -222,11 +222,19 @@ def _answer_from_stats(refs: list, cache: ProbeCache, entries: dict, full: bool,
     look-up in the file's opened, checked folder) are answered without opening them; the rest are returned to be
     probed."""
     now = iter(stat_local([r for r in refs if r[2] is not None]))
-    rest, answered = [], []
-    answer = cache.answer
+    rest, matched = [], []
     for r in refs:
-        st = next(now) if r[2] is not None else None
-        p = answer(entries[r[0]], st[0], st[1], full) if st is not None else None
+        known = r[2]  # (size, version, full) of the cache entry
+        if known is None:
+            rest.append(r)
+            continue
+        st = next(now)
+        if st is not None and st[0] == known[0] and st[1] == known[1] and (known[2] or not full):
+            matched.append(r)
+        else:
+            rest.append(r)
+    answered = []
+    for r, p in zip(matched, cache.decode([entries[r[0]][3] for r in matched])):
         if p is None:
             rest.append(r)
         else:
@@ -300,14 +308,22 @@ def _content_keys(chosen: dict, where: dict, storage: Storage, cache: ProbeCache
     Images are grouped by (size, head hash); only groups of two or more locations are compared by whole content:
     Blob's Content-MD5 when every member has one, else a hash of the whole file (read in chunks).
     """
-    by_location: dict[str, tuple[Probe, str]] = {}
+    by_location: dict[str, tuple] = {}  # location -> (probe, root, (size, head), the locations sharing these)
+    groups: dict = {}  # (size, head) -> locations
+    urls = []  # (url, location)
     for url, (rank, p) in chosen.items():
         if p.exists and p.head:
-            by_location.setdefault(where[url][rank][0], (p, where[url][rank][1]))
-    groups: dict = defaultdict(list)
-    for loc, (p, _) in by_location.items():
-        groups[(p.bytes, p.head)].append(loc)
-    key_of: dict[str, object] = {}
+            loc, root = where[url][rank]
+            if loc not in by_location:
+                candidate = (p.bytes, p.head)
+                group = groups.get(candidate)
+                if group is None:
+                    group = groups[candidate] = [loc]
+                else:
+                    group.append(loc)
+                by_location[loc] = (p, root, candidate, group)
+            urls.append((url, loc))
+    key_of: dict[str, object] = {}  # the keys of locations sharing a size and head hash
     executor = distributed.current()
     if executor is not None:  # --dask: the workers hash the candidates whole
         todo = [(loc, by_location[loc][1]) for locs in groups.values() if len(locs) > 1
@@ -316,16 +332,15 @@ def _content_keys(chosen: dict, where: dict, storage: Storage, cache: ProbeCache
             by_location[loc][0].digest = digest
             if digest:
                 cache.put(loc, by_location[loc][0])
-    for (size, head), locs in groups.items():
+    for locs in groups.values():
         if len(locs) == 1:
-            key_of[locs[0]] = ("head", size, head)
             continue
         if all(by_location[loc][0].md5 for loc in locs):
             for loc in locs:
                 key_of[loc] = ("md5", by_location[loc][0].md5)
             continue
         for loc in locs:
-            p, root = by_location[loc]
+            p, root = by_location[loc][:2]
             if not p.digest:
                 p.digest = _whole_hash(storage, loc, root)
                 if p.digest:
@@ -333,10 +348,14 @@ def _content_keys(chosen: dict, where: dict, storage: Storage, cache: ProbeCache
             if p.digest:
                 key_of[loc] = ("digest", p.digest)
     keys = {}
-    for url, (rank, _) in chosen.items():
-        key = key_of.get(where[url][rank][0])
-        if key is not None:
-            keys[url] = key
+    for url, loc in urls:
+        _, _, candidate, group = by_location[loc]
+        if len(group) == 1:
+            keys[url] = candidate  # (size, head): alone with them, unlike any ("md5" | "digest", hash) key
+        else:
+            key = key_of.get(loc)
+            if key is not None:
+                keys[url] = key
     return keys
 
 

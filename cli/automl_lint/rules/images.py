@@ -209,6 +209,7 @@ EXTENSION_FORMATS = {
 _SAME_AS = {"MPO": "JPEG"}
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _DEEP_MODES = {"I", "F"}
+_PLAIN_MODES = frozenset(("RGB", "L", "1", ""))  # modes no AML706 finding is about
 
 
 def _format_name(value) -> str | None:
@@ -223,14 +224,18 @@ def _format_name(value) -> str | None:
 _FORMAT_NAMES = {v: _format_name(v) for k in EXTENSION_FORMATS for v in (k, k.upper(), "." + k, "." + k.upper())}
 
 
+_POSIX_PATHS = os.sep == "/" and not os.altsep
+
+
 def _extension(url: str) -> str:
     """The lower-case extension of ``url`` without its query: ``os.path.splitext(...)[1].lstrip('.').lower()``."""
     path = url.split("?", 1)[0] if "?" in url else url
-    if os.sep != "/" or os.altsep:  # another platform's rules: its own splitext
+    if not _POSIX_PATHS:  # another platform's rules: its own splitext
         return os.path.splitext(path)[1].lstrip(".").lower()
     dot = path.rfind(".")
     start = path.rfind("/") + 1
-    if dot <= start or not path[start:dot].strip("."):  # no dot in the name, or only leading dots (".jpg")
+    # No dot in the name, or only leading dots (".jpg"): no extension.
+    if dot <= start or path[start] == "." and not path[start:dot].strip("."):
         return ""
     return path[dot + 1:].lower()
 
@@ -285,12 +290,16 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
         if declared is not None and declared != real:
             mismatch.append(f"image_details.format says {quote(details[0])}")
         out.append((FORMAT_MISMATCH, "/image_url", f"the file is {probe.format} but " + " and ".join(mismatch)))
+    width, height = probe.width, probe.height
     if details is not None:
-        for key, value, real_size in (("width", details[1], probe.width), ("height", details[2], probe.height)):
-            size = value if type(value) is int else _declared_size(value)
-            if size is not None and size != real_size:
-                out.append((SIZE_MISMATCH, f"/image_details/{key}", f"image_details.{key} is {quote(value)} but "
-                            f"the image is {probe.width}x{probe.height}"))
+        _, declared_width, declared_height = details
+        if not (declared_width == width and type(declared_width) is int and declared_height == height
+                and type(declared_height) is int):
+            for key, value, real_size in (("width", declared_width, width), ("height", declared_height, height)):
+                size = value if type(value) is int else _declared_size(value)
+                if size is not None and size != real_size:
+                    out.append((SIZE_MISMATCH, f"/image_details/{key}", f"image_details.{key} is {quote(value)} "
+                                f"but the image is {width}x{height}"))
     if probe.orientation not in (0, 1):
         turned = probe.orientation >= 5
         what = "rotated by 90 degrees" if turned else "mirrored or upside down"
@@ -298,7 +307,9 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
         out.append((EXIF_ROTATED, "/image_url", f"EXIF orientation {probe.orientation} ({what}): YOLOv5 applies it, "
                     f"the PIL-based models do not.{boxes_note}"))
     mode = probe.mode or ""
-    if mode in _ALPHA_MODES or (mode == "P" and probe.transparency):
+    if mode in _PLAIN_MODES:
+        pass
+    elif mode in _ALPHA_MODES or (mode == "P" and probe.transparency):
         out.append((COLOUR_MODE, "/image_url", f"mode {mode} with transparency: converting to RGB drops the alpha "
                     "channel (transparent pixels show their hidden colour)"))
     elif mode.startswith("I;16") or mode in _DEEP_MODES:
@@ -308,8 +319,8 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
         out.append((COLOUR_MODE, "/image_url", "CMYK image: converted to RGB naively, colours shift"))
     if real == "GIF" and yolo:
         out.append((GIF_YOLO, "/image_url", "GIF image: YOLOv5's OpenCV reader cannot decode GIF and drops it"))
-    if min(probe.width, probe.height) < MIN_IMAGE_SIDE:
-        out.append((TINY_IMAGE, "/image_url", f"the image is only {probe.width}x{probe.height} pixels"))
+    if min(width, height) < MIN_IMAGE_SIDE:
+        out.append((TINY_IMAGE, "/image_url", f"the image is only {width}x{height} pixels"))
     if boxes:
         _check_boxes(boxes, probe, task, yolo, out)
 
