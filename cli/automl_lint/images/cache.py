@@ -154,10 +154,12 @@ class ProbeCache:
         n = len(_FIELDS)
         return [Probe(*f) if type(f) is list and len(f) == n else None for f in rows]
 
-    def put(self, location: str, probe: Probe) -> None:
+    def put(self, location: str, probe: Probe, doc: bytes | None = None) -> None:
+        """Remember ``probe`` (``doc``: its JSON document, ``orjson.dumps(probe.to_json())``, when already made)."""
         if self.db is None or probe.unreadable or probe.outside or not probe.exists:
             return
-        self.pending.append((location, probe.bytes, probe.version, int(probe.full), orjson.dumps(probe.to_json())))
+        self.pending.append((location, probe.bytes, probe.version, int(probe.full),
+                             doc if doc is not None else orjson.dumps(probe.to_json())))
         if len(self.pending) >= BATCH:
             self.flush()
 

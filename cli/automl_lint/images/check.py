@@ -93,9 +93,10 @@ def _check_images(files: list, settings, progress, probes) -> None:
         for url in where:
             probes(url, chosen[url][1] if url in chosen else None)
     training_digests: dict = {}
+    leaks = any(r.role == "validation" for r in files)  # else no training image needs remembering
     for r in files:
         _check_file(r, where, chosen, keys, settings, locator.outside)
-        if r.role == "training":
+        if r.role == "training" and leaks:
             for line, url, *_ in r.image_refs:
                 key = keys.get(url)
                 if key is not None:
@@ -161,15 +162,16 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
         entry = entries.get(loc)
         return loc, roots[loc], (entry[0], entry[1], bool(entry[2])) if entry is not None else None
 
-    def take(batch, results):
-        for (loc, _, known), p in zip(batch, results):
+    def take(batch, results, docs=None):
+        """``docs``: each fresh probe's JSON document when a worker sent it so (the cache stores it as it is)."""
+        for i, ((loc, _, known), p) in enumerate(zip(batch, results)):
             if p is None:
                 p = cache.answer(entries[loc], known[0], known[1], full)
                 if p is None:  # an unreadable entry: probe again here
                     p = probe_batch([(loc, roots[loc], None)], settings, storage)[0]
                     cache.put(loc, p)
             else:
-                cache.put(loc, p)
+                cache.put(loc, p, docs[i] if docs is not None else None)
             probes[loc] = p
         settle([r[0] for r in batch])
 
@@ -276,14 +278,17 @@ def _pooled(batches: list, settings, take, jobs: int) -> None:
 
     # The pool's exit terminates the workers: Ctrl-C does not wait for the queued batches.
     with worker_pool(min(jobs, len(batches))) as pool:
-        for batch, packed in zip(batches, pool.imap(_worker, [(b, settings) for b in batches])):
-            take(batch, [None if fields is None else Probe.from_json(fields) for fields in orjson.loads(packed)])
+        for batch, docs in zip(batches, pool.imap(_worker, [(b, settings) for b in batches])):
+            decoded = iter(ProbeCache.decode([doc for doc in docs if doc is not None]))
+            probes = [None if doc is None else next(decoded) or Probe.from_json(orjson.loads(doc)) for doc in docs]
+            take(batch, probes, docs)
 
 
-def _worker(args) -> bytes:
-    """A batch's probes as one JSON document of field lists: a fraction of the cost of pickling the Probes."""
+def _worker(args) -> list:
+    """A batch's probes as JSON documents of their field lists (None where the cache entry holds): a fraction of the
+    cost of pickling the Probes, and what the probe cache stores."""
     batch, settings = args
-    return orjson.dumps([None if p is None else p.to_json() for p in probe_batch(batch, settings)])
+    return [None if p is None else orjson.dumps(p.to_json()) for p in probe_batch(batch, settings)]
 
 
 def _threaded(batches: list, settings, storage: Storage, take, workers: int) -> None:
