@@ -318,6 +318,7 @@ def _ctrl_c(args, delay, wait_for_workers=False, **kwargs):
 def test_ctrl_c_while_waiting_on_stdin():
     rc, err, survivors = _ctrl_c(["-"], 1.5, stdin=subprocess.PIPE)
     assert rc == 130 and b"Traceback" not in err and not survivors
+    assert err.strip().splitlines()[-1] == b"automl-lint: interrupted"  # said, not only an exit status
 
 
 def test_ctrl_c_during_a_parallel_run_stops_every_worker(tmp_path):
@@ -327,6 +328,7 @@ def test_ctrl_c_during_a_parallel_run_stops_every_worker(tmp_path):
             fh.write(BAD_LINE.replace("a.jpg", f"{i}.jpg") + "\n")
     rc, err, survivors = _ctrl_c([str(path), "--jobs", "2", "--format", "json"], 0.1, wait_for_workers=True)
     assert rc == 130 and b"Traceback" not in err and b"KeyboardInterrupt" not in err and not survivors
+    assert err.strip().splitlines()[-1] == b"automl-lint: interrupted"
 
 
 _SIGNAL_WHILE_FORKING = """

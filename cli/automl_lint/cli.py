@@ -338,8 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "-h" in options or "--help" in options:
         return _help()
     try:
-        rc = app(args=args, prog_name="automl-lint", standalone_mode=False)
-        return int(rc or 0)
+        rc = int(app(args=args, prog_name="automl-lint", standalone_mode=False) or 0)
+        if rc == 130 and sys.stderr is not None:  # typer returns 130 for a Ctrl-C inside the command (the
+            sys.stderr.write("automl-lint: interrupted\n")  # command itself only ever returns 0 or 1)
+        return rc
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
