@@ -308,6 +308,34 @@ def test_duplicates_are_found_from_the_cache_too(run_json, tmp_path):
     assert _image_codes(run_json(*args)[1]) == first
 
 
+def test_files_sharing_the_head_sample_are_told_apart_by_their_whole_content(run_json, tmp_path):
+    """The head hash samples the head: files differing only between the sampled bytes are candidates, and the
+    whole-file hash tells them apart; identical files are duplicates, however they differ from the others."""
+    import json
+    import random
+
+    from automl_lint.images.probe import HEAD_BYTES, HEAD_SAMPLE, head_hash
+
+    data = bytearray(random.Random(7).randbytes(HEAD_BYTES + 5000))
+    variants = {"a.png": bytes(data)}
+    data[HEAD_SAMPLE + 3] ^= 0xFF  # inside the head, between two sampled bytes
+    variants["b.png"] = bytes(data)
+    data[HEAD_BYTES + 100] ^= 0xFF  # past the head
+    variants["c.png"] = bytes(data)
+    variants["a-copy.png"] = variants["a.png"]
+    assert len({head_hash(v[:HEAD_BYTES]) for v in variants.values()}) == 1
+    (tmp_path / "img").mkdir()
+    for name, content in variants.items():
+        (tmp_path / "img" / name).write_bytes(content)
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps({"image_url": f"AmlDatastore://ds/img/{n}", "label": "a"})
+                                                  + "\n" for n in variants))
+    for cache in ("", tmp_path / "cache", tmp_path / "cache"):
+        _, doc = run_json(tmp_path / "train.jsonl", "--task", "multiclass", "--images", "--datastore",
+                          f"ds={tmp_path}", "--image-cache", cache)
+        duplicates = [(p["line"], p["message"]) for f in doc["files"] for p in f["problems"] if p["code"] == "AML712"]
+        assert duplicates == [(4, "same image content as 'AmlDatastore://ds/img/a.png' (line 1)")]
+
+
 # --- the probe cache: batched, shared, rebuilt --------------------------------------------------------------
 
 def _run_with_stderr(capsys, *args):

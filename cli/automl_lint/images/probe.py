@@ -6,8 +6,8 @@ headers are read by ``headers`` (pure Python, the same answers as Pillow's parse
 other header is asked of Pillow. Full mode reads the whole file and decodes the pixels with Pillow (``load()``),
 the only way to find truncated or corrupt data.
 
-Identical images are found without reading every byte: a probe keeps the file size and a hash of its first
-``HEAD_BYTES`` (``head``); only files that share both are hashed whole (``digest``, see ``check``). Files no larger
+Identical images are found without reading every byte: a probe keeps the file size and a hash of a sample of its
+first ``HEAD_BYTES`` (``head``); only files that share both are hashed whole (``digest``, see ``check``). Files no larger
 than ``HEAD_BYTES`` and fully decoded files get their whole-content digest for free.
 """
 
@@ -37,7 +37,7 @@ _EXTEND = 16 << 10  # a header read past the head grows the buffer by at least t
 class Probe:
     exists: bool = True
     bytes: int = 0
-    head: str = ""                 # hash of the first HEAD_BYTES (with ``bytes``: the duplicate candidate key)
+    head: str = ""                 # hash of a sample of the first HEAD_BYTES (with ``bytes``: the duplicate candidate key)
     digest: str = ""               # hash of the whole content, when known
     md5: str = ""                  # the Content-MD5 Blob storage keeps, when it has one
     version: str = ""              # modification time (ns) or Blob etag when probed
@@ -82,9 +82,17 @@ def content_hash(data) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+HEAD_SAMPLE = 16  # the head hash reads every 16th byte of the head
+
+
 def head_hash(head: bytes) -> str:
-    """A cheap hash of the head: with the size, it only selects candidates that are then compared whole."""
-    return f"{zlib.crc32(head):08x}"
+    """A cheap hash of the head: with the size, it only selects candidates that are then compared whole.
+
+    It hashes every ``HEAD_SAMPLE``-th byte (1 KiB of a 16 KiB head, spread over all of it): ~1.5 us instead of ~10
+    for the CRC-32 of the whole head, in each cold probe. Two different compressed images of the same size differ
+    all over their heads past the first differing byte, so the sample tells them apart as well; files that differ
+    only between the sampled bytes become candidates, and their whole-file hashes then tell them apart."""
+    return f"{zlib.crc32(head[::HEAD_SAMPLE]):08x}"
 
 
 def probe_bytes(data: bytes, full: bool) -> Probe:
