@@ -33,7 +33,7 @@ MAX_HEADER_BYTES = 32 << 20
 _EXTEND = 16 << 10  # a header read past the head grows the buffer by at least this much
 
 
-@dataclass
+@dataclass(slots=True)  # compact: a run keeps one per image and reads them in several passes
 class Probe:
     exists: bool = True
     bytes: int = 0
