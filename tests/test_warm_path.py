@@ -29,7 +29,13 @@ def _opened(location, root):
         return opened.size, opened.version
 
 
-def test_stat_local_tells_what_opening_tells_or_nothing(tmp_path):
+# Every kind of name a folder can hold: files in and below it, a folder, a FIFO, links to files and folders in
+# and out, and (in each test's list) missing files, a file used as a folder and a NUL byte.
+NAMES = ["sub/a.png", "b.jpg", "dir.jpg", "fifo.jpg", "link-out.jpg", "link-in.jpg", "folder-out/secret.jpg",
+         "folder-in/a.png", "missing.jpg", "nofolder/x.jpg", "b.jpg/x.jpg", "nul\0.jpg"]
+
+
+def _tree(tmp_path):
     root = tmp_path / "root"
     (root / "sub").mkdir(parents=True)
     (root / "sub" / "a.png").write_bytes(b"png bytes")
@@ -43,10 +49,13 @@ def test_stat_local_tells_what_opening_tells_or_nothing(tmp_path):
     os.symlink(root / "b.jpg", root / "link-in.jpg")
     os.symlink(outside, root / "folder-out")
     os.symlink(root / "sub", root / "folder-in")
-    names = ["sub/a.png", "b.jpg", "dir.jpg", "fifo.jpg", "link-out.jpg", "link-in.jpg", "folder-out/secret.jpg",
-             "folder-in/a.png", "missing.jpg", "nofolder/x.jpg", "b.jpg/x.jpg", "nul\0.jpg"]
-    refs = [(os.path.join(root, n), str(root)) for n in names]
-    told = dict(zip(names, stat_local(refs)))
+    return root
+
+
+def test_stat_local_tells_what_opening_tells_or_nothing(tmp_path):
+    root = _tree(tmp_path)
+    refs = [(os.path.join(root, n), str(root)) for n in NAMES]
+    told = dict(zip(NAMES, stat_local(refs)))
     for location, root_ in refs:
         name = os.path.relpath(location, root)
         if told[name] is not None:
@@ -70,22 +79,9 @@ def _opened_in_folders(location, root, folders):
 def test_opening_in_a_checked_folder_finds_what_opening_alone_finds(tmp_path):
     """A batch opens each folder once and each file in it without following a link: the same answers (sizes,
     bytes, missing files, refusals of links leading out) as opening each path and reading its real path."""
-    root = tmp_path / "root"
-    (root / "sub").mkdir(parents=True)
-    (root / "sub" / "a.png").write_bytes(b"png bytes")
-    (root / "b.jpg").write_bytes(b"jpg")
-    (root / "dir.jpg").mkdir()
-    os.mkfifo(root / "fifo.jpg")
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.jpg").write_bytes(b"secret")
-    os.symlink(outside / "secret.jpg", root / "link-out.jpg")
-    os.symlink(root / "b.jpg", root / "link-in.jpg")
-    os.symlink(outside, root / "folder-out")
-    os.symlink(root / "sub", root / "folder-in")
+    root = _tree(tmp_path)
     os.symlink(root / "nowhere", root / "dangling.jpg")
-    names = ["sub/a.png", "b.jpg", "dir.jpg", "fifo.jpg", "link-out.jpg", "link-in.jpg", "folder-out/secret.jpg",
-             "folder-in/a.png", "missing.jpg", "nofolder/x.jpg", "b.jpg/x.jpg", "nul\0.jpg", "dangling.jpg", "sub/."]
+    names = [*NAMES, "dangling.jpg", "sub/."]
     folders: dict = {}
     alone = {n: _opened_in_folders(os.path.join(root, n), str(root), None) for n in names}
     together = {n: _opened_in_folders(os.path.join(root, n), str(root), folders) for n in names}
