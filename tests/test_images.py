@@ -573,3 +573,31 @@ def test_probing_in_worker_processes_gives_what_one_process_gives(run_json, tmp_
         _, pooled = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", cache, "--jobs", "2")
         assert json.dumps(pooled["files"], sort_keys=True) == json.dumps(alone["files"], sort_keys=True)
     assert pooled_batches and pooled_batches[0] > 2
+
+
+def test_a_candidate_folder_that_does_not_exist_is_told_missing_without_opening_its_images(run_json, monkeypatch):
+    # With --image-root an image_url has two candidate locations: the fixtures' images are under IMAGES/img, so the
+    # one that keeps the datastore's name (IMAGES/fixtures/img) is absent for every image. One look-up of that
+    # folder says so; no path in it is opened, and the report is the one that opening every path gives.
+    import os
+
+    from automl_lint.images import check
+
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    args = (TRAIN, "--images", "--image-root", IMAGES, "--image-cache", "", "--jobs", "1")
+    rc, doc = run_json(*args)
+    absent = str(IMAGES / "fixtures") + os.sep
+    assert opened and not [p for p in opened if p.startswith(absent)]
+    monkeypatch.setattr(check, "folder_absent", lambda folder: False)  # every path opened, as before
+    opened.clear()
+    rc_each, doc_each = run_json(*args)
+    assert [p for p in opened if p.startswith(absent)]  # the recording sees such opens when they happen
+    assert (rc, doc) == (rc_each, doc_each)
+    assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from automl_lint.images import storage
-from automl_lint.images.storage import ImageUnreadable, OutsideRoot, open_local, stat_local
+from automl_lint.images.storage import ImageUnreadable, OutsideRoot, folder_absent, open_local, stat_local
 from conftest import FIXTURES
 
 IMAGES = FIXTURES / "images"
@@ -63,6 +63,19 @@ def test_stat_local_tells_what_opening_tells_or_nothing(tmp_path):
     # Regular files in checked folders are told; everything else is left to opening (which refuses or probes it).
     assert {n for n, t in told.items() if t is not None} == {"sub/a.png", "b.jpg", "folder-in/a.png"}
     assert _opened(str(root / "link-in.jpg"), str(root)) is not None  # opened instead, and found inside
+
+
+def test_a_folder_is_absent_only_when_no_path_in_it_can_be_opened(tmp_path):
+    root = _tree(tmp_path)
+    os.symlink(root / "nowhere", root / "dangling")
+    absent = {n: folder_absent(str(root / n)) for n in
+              ("sub", "folder-in", "folder-out", "missing", "b.jpg", "missing/deeper", "b.jpg/deeper", "dangling",
+               "fifo.jpg", "nul\0")}
+    # folder-out exists (outside the root): opening its files is what refuses them, so it is not "absent".
+    assert {n for n, a in absent.items() if a} == {"missing", "b.jpg", "missing/deeper", "b.jpg/deeper", "dangling",
+                                                    "fifo.jpg"}
+    for name in ("missing", "b.jpg", "dangling", "fifo.jpg"):  # opening a file in it: missing, as the look-up said
+        assert _opened(str(root / name / "x.jpg"), str(root)) is None
 
 
 def _opened_in_folders(location, root, folders):

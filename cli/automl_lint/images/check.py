@@ -25,8 +25,9 @@ import orjson
 from automl_lint.images.batch import probe_batch
 from automl_lint.images.cache import ProbeCache
 from automl_lint.images.locate import Locator, is_blob
-from automl_lint.images.probe import Probe
-from automl_lint.images.storage import ImageUnreadable, OutsideRoot, Storage, StorageUnavailable, stat_local
+from automl_lint.images.probe import MISSING, Probe
+from automl_lint.images.storage import (ImageUnreadable, OutsideRoot, Storage, StorageUnavailable, folder_absent,
+                                         stat_local)
 from automl_lint import distributed
 from automl_lint.problem import Problem, quote
 from automl_lint.rules import images as R
@@ -185,6 +186,7 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
             blob.append(r)
     executor = distributed.current()
     if local and executor is None:  # Dask workers may see other files at the same paths: they look themselves
+        local = _answer_from_absent_folders(local, probes, settle)
         local = _answer_from_stats(local, cache, entries, full, probes, settle)
     if blob:
         blob = _answer_from_listings(blob, storage, cache, entries, full, probes, settle)
@@ -217,6 +219,28 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
         raise
     except OSError as exc:
         raise StorageUnavailable(f"cannot read images: {exc}") from None
+
+
+def _answer_from_absent_folders(refs: list, probes: dict, settle) -> list:
+    """Local images in a folder that does not exist are missing: one look-up per folder instead of an open per image
+    (``storage.folder_absent``). With ``--image-root`` an image_url has two candidate locations (the datastore's name
+    kept as the first folder, or stripped): for a dataset laid out one way, the other is absent for every image, and
+    missing images are never cached. The rest are returned."""
+    absent: dict[str, bool] = {}
+    rest, missing = [], []
+    sep = os.sep
+    for r in refs:
+        folder = r[0].rpartition(sep)[0] or sep
+        gone = absent.get(folder)
+        if gone is None:
+            gone = absent[folder] = folder_absent(folder)
+        if gone:
+            probes[r[0]] = MISSING
+            missing.append(r[0])
+        else:
+            rest.append(r)
+    settle(missing)
+    return rest
 
 
 def _answer_from_stats(refs: list, cache: ProbeCache, entries: dict, full: bool, probes: dict, settle) -> list:

@@ -282,6 +282,18 @@ def close_folders(folders: dict) -> None:
     folders.clear()
 
 
+def folder_absent(folder: str) -> bool:
+    """True when nothing can exist in ``folder``: it does not exist (a dangling link included) or is not a folder.
+    Opening any path in it would fail the same way (no such file, or not a folder: the image is missing), so one
+    look-up tells it for all of them; nothing is opened or read. False when it exists or cannot be told."""
+    try:
+        return not _stat.S_ISDIR(os.stat(folder).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except (OSError, ValueError):  # no permission on the way, a NUL byte: each file is opened and judged
+        return False
+
+
 def stat_local(refs: list) -> list:
     """``(size, version)`` of the file at each ``(location, root, ...)`` as :func:`open_local` would find it, told without
     opening the file; None where it cannot be told this cheaply (the caller then opens the file).
