@@ -159,10 +159,6 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
     entries = cache.lookup(todo)
     full = settings.images == "full"
 
-    def ref(loc):
-        entry = entries.get(loc)
-        return loc, roots[loc], (entry[0], entry[1], bool(entry[2])) if entry is not None else None
-
     def take(batch, results, docs=None):
         """``docs``: each fresh probe's JSON document when a worker sent it so (the cache stores it as it is)."""
         for i, ((loc, _, known), p) in enumerate(zip(batch, results)):

@@ -108,8 +108,7 @@ class Locator:
                 return []
             if memo is not _UNUSUAL:
                 return [(prefix + name, location) for prefix, location in memo]
-            pairs = [(location, tail + name if not tail or tail[-1] == "/" else f"{tail}/{name}")
-                     for location, tail in self._pairs(folder + "/")]
+            pairs = self._named_pairs(folder, name)
         else:
             pairs = self._pairs(url)
         for location, tail in pairs:
@@ -123,8 +122,7 @@ class Locator:
         were mapped into)], the location they leave (a str), or ``_UNUSUAL``. A plain name (no '/', '..', NUL,
         escape or query) changes neither which pair stays inside nor how a pair is joined: the folder's answer
         serves them all."""
-        pairs = [(location, tail + "x" if not tail or tail[-1] == "/" else f"{tail}/x")
-                 for location, tail in self._pairs(folder + "/")]
+        pairs = self._named_pairs(folder, "x")
         for location, tail in pairs:
             if not inside(location, tail):
                 return location
@@ -135,6 +133,11 @@ class Locator:
                 return _UNUSUAL
             out.append((full[:-1], location))
         return out
+
+    def _named_pairs(self, folder: str, name: str) -> list[tuple[str, str]]:
+        """``_pairs`` of ``folder``/``name`` for a plain ``name``: the folder's, with the name appended to each tail."""
+        return [(location, tail + name if not tail or tail[-1] == "/" else f"{tail}/{name}")
+                for location, tail in self._pairs(folder + "/")]
 
     def _pairs(self, url: str) -> list[tuple[str, str]]:
         for prefix, location in self.maps:

@@ -225,8 +225,7 @@ def open_local(location: str, root: str, folders: dict | None = None) -> Opened 
                     except OSError:
                         st = None
                     if st is not None and _stat.S_ISREG(st.st_mode):
-                        return Opened(st.st_size, _version(st), _pread(fd), lambda: os.close(fd),
-                                      advise=(lambda n: _advise(fd, n)) if _FADVISE else None)
+                        return _opened(fd, st)
                     os.close(fd)
     try:
         fd = os.open(location, _OPEN_FLAGS)
@@ -250,6 +249,11 @@ def open_local(location: str, root: str, folders: dict | None = None) -> Opened 
     except BaseException:
         os.close(fd)
         raise
+    return _opened(fd, st)
+
+
+def _opened(fd: int, st) -> Opened:
+    """The open regular file ``fd`` (``st``: its fstat) as an :class:`Opened` that owns it."""
     return Opened(st.st_size, _version(st), _pread(fd), lambda: os.close(fd),
                   advise=(lambda n: _advise(fd, n)) if _FADVISE else None)
 
