@@ -393,9 +393,12 @@ def test_cache_entries_this_version_cannot_read_are_probed_again(run_json, tmp_p
 
 
 @pytest.mark.parametrize("json_functions", [True, False])
-def test_cache_lookup_finds_exactly_the_cached_locations(tmp_path, json_functions):
-    """One statement joining a JSON array of the locations, or (SQLite without JSON functions, or a location JSON
-    cannot carry) statements of 500 locations: the same entries either way."""
+def test_cache_probes_are_each_locations_own_in_order(tmp_path, json_functions):
+    """One statement left-joining a JSON array of the locations (its rows in the array's order), or (SQLite without
+    JSON functions) statements of 500 locations: the same probes either way, each at its location's place, None where
+    nothing is cached or the entry cannot be read."""
+    import sqlite3
+
     from automl_lint.images.cache import ProbeCache
     from automl_lint.images.probe import Probe
 
@@ -405,20 +408,24 @@ def test_cache_lookup_finds_exactly_the_cached_locations(tmp_path, json_function
     for i, loc in enumerate(cached):
         cache.put(loc, Probe(bytes=100 + i, version=str(i), head="h", format="JPEG", width=1, height=2, mode="RGB"))
     cache.close()
+    with sqlite3.connect(next(tmp_path.glob("*.sqlite3"))) as db:  # an entry another version wrote
+        db.execute("UPDATE probes SET result = '{\"old\": 1}' WHERE location = ?", (cached[3],))
     cache = ProbeCache(str(tmp_path))
     if not json_functions:
         cache._json_each = False
-    wanted = cached[::2] + ["/d/not cached.jpg", "/d/img_1.jpg ", "/d/IMG_2.jpg"]
-    found = cache.lookup(wanted)
-    assert set(found) == set(cached[::2])
-    import sqlite3
-
+    wanted = cached[::-2] + ["/d/not cached.jpg", "/d/img_1.jpg ", "/d/IMG_2.jpg", cached[-2]]
+    found = cache.probes(wanted)
     if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions are built in from 3.38 on
         assert cache._json_each is json_functions
-    for loc in cached[::2]:
-        i = cached.index(loc)
-        assert found[loc][:3] == (100 + i, str(i), 0)
-        assert cache.answer(found[loc], 100 + i, str(i), False).bytes == 100 + i
+    assert len(found) == len(wanted)
+    for loc, p in zip(wanted, found):
+        if loc not in cached or loc == cached[3]:
+            assert p is None, loc
+        else:
+            i = cached.index(loc)
+            assert (p.bytes, p.version, p.full, p.width) == (100 + i, str(i), False, 1), loc
+    assert cache.probes([]) == []
+    assert cache.probes(["/d/nowhere.jpg"]) == [None]
     cache.close()
 
 

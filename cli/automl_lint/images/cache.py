@@ -98,53 +98,59 @@ class ProbeCache:
                 pass
         self.db = None
 
-    def lookup(self, locations) -> dict[str, tuple[int, str, bool, str]]:
-        """{location: (size, version, full, result JSON)} for the cached ``locations``: one statement for all of
-        them (a JSON array of the locations joined to the table), or statements of ``_LOOKUP`` locations each where
-        SQLite has no JSON functions."""
-        found: dict = {}
-        if self.db is None:
-            return found
-        locations = list(locations)
-        if not locations:
-            return found
+    def probes(self, locations: list) -> list:
+        """The cached Probe of each of ``locations``, in their order: None where nothing is cached or the entry is one
+        this version cannot read (the image is then probed again and its entry rewritten). Whether a probe still
+        describes the file (its ``bytes``, ``version`` and ``full``) is the caller's to compare."""
+        out: list = [None] * len(locations)
+        if self.db is None or not locations:
+            return out
         try:
-            if self._json_each is not False:
+            docs = self._results(locations)
+        except sqlite3.DatabaseError as exc:
+            _warn(f"image cache {self.path} cannot be read ({exc}); not used")
+            self._close_quietly()
+            return out
+        if None not in docs:  # a warm run: every location cached
+            return self.decode(docs)
+        have = [i for i, doc in enumerate(docs) if doc is not None]
+        for i, p in zip(have, self.decode([docs[i] for i in have])):
+            out[i] = p
+        return out
+
+    def _results(self, locations: list) -> list:
+        """The result document of each location, in order (None: not cached): one statement for all of them (a JSON
+        array of the locations left-joined to the table: its rows come in the array's order, one per location, as
+        the location is the table's key), or statements of ``_LOOKUP`` locations each where SQLite has no JSON
+        functions or a location cannot be written as JSON."""
+        if self._json_each is not False:
+            try:
+                array = orjson.dumps(locations).decode()
+            except orjson.JSONEncodeError:  # a lone surrogate (an undecodable file name): the other way, this once
+                array = None
+            if array is not None:
                 try:
-                    # j.key is the location's index in the array: a small integer instead of the location's text.
-                    rows = self.db.execute("SELECT j.key, p.size, p.version, p.full, p.result FROM json_each(?) j "
-                                           "JOIN probes p ON p.location = j.value", (orjson.dumps(locations).decode(),))
-                    found = {locations[row[0]]: row[1:] for row in rows}
-                    self._json_each = True
-                    return found
+                    rows = self.db.execute("SELECT p.result FROM json_each(?) j LEFT JOIN probes p "
+                                           "ON p.location = j.value", (array,)).fetchall()
                 except sqlite3.OperationalError:
                     if self._json_each:  # it worked before: a real failure
                         raise
                     self._json_each = False  # no JSON functions in this SQLite
-            for i in range(0, len(locations), _LOOKUP):
-                part = locations[i:i + _LOOKUP]
-                found.update((row[0], row[1:]) for row in self.db.execute(
-                    f"SELECT location, size, version, full, result FROM probes WHERE location IN "
-                    f"({','.join('?' * len(part))})", part))
-        except sqlite3.DatabaseError as exc:
-            _warn(f"image cache {self.path} cannot be read ({exc}); not used")
-            self._close_quietly()
-            return {}
-        return found
-
-    @staticmethod
-    def answer(entry, size: int, version: str, full: bool) -> Probe | None:
-        """The cached probe when ``entry`` (from :meth:`lookup`) still describes the file, else None."""
-        if entry is None or entry[0] != size or entry[1] != version or (full and not entry[2]):
-            return None
-        try:
-            return Probe.from_json(orjson.loads(entry[3]))
-        except (ValueError, TypeError):  # orjson.JSONDecodeError is a ValueError; an entry this version cannot read: probed again and rewritten
-            return None
+                else:
+                    self._json_each = True
+                    if len(rows) != len(locations):
+                        raise sqlite3.DatabaseError(f"{len(rows)} rows for {len(locations)} locations")
+                    return [row[0] for row in rows]
+        found: dict = {}
+        for i in range(0, len(locations), _LOOKUP):
+            part = locations[i:i + _LOOKUP]
+            found.update(self.db.execute(f"SELECT location, result FROM probes WHERE location IN "
+                                         f"({','.join('?' * len(part))})", part))
+        return [found.get(loc) for loc in locations]
 
     @staticmethod
     def decode(results: list) -> list:
-        """Probes from cached result documents (the last field of :meth:`lookup`'s entries), decoded together;
+        """Probes from cached result documents (the ``result`` column, or what a worker sent), decoded together;
         None for one this version cannot read (it is then probed again and rewritten)."""
         if not results:
             return []

@@ -156,26 +156,10 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
     """Probe every location of ``todo`` into ``probes``, calling ``settle(locations)`` as batches complete."""
     if not todo:
         return
-    entries = cache.lookup(todo)
     full = settings.images == "full"
-
-    def take(batch, results, docs=None):
-        """``docs``: each fresh probe's JSON document when a worker sent it so (the cache stores it as it is)."""
-        for i, ((loc, _, known), p) in enumerate(zip(batch, results)):
-            if p is None:
-                p = cache.answer(entries[loc], known[0], known[1], full)
-                if p is None:  # an unreadable entry: probe again here
-                    p = probe_batch([(loc, roots[loc], None)], settings, storage)[0]
-                    cache.put(loc, p)
-            else:
-                cache.put(loc, p, docs[i] if docs is not None else None)
-            probes[loc] = p
-        settle([r[0] for r in batch])
-
     local, blob = [], []
-    for loc in todo:
-        entry = entries.get(loc)
-        r = loc, roots[loc], (entry[0], entry[1], bool(entry[2])) if entry is not None else None
+    for loc, p in zip(todo, cache.probes(todo)):
+        r = loc, roots[loc], p  # p: the cache's probe of loc, or None
         if loc[0] == "/" or not is_blob(loc):  # an absolute local path is never a Blob URL
             local.append(r)
         else:
@@ -183,9 +167,24 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
     executor = distributed.current()
     if local and executor is None:  # Dask workers may see other files at the same paths: they look themselves
         local = _answer_from_absent_folders(local, probes, settle)
-        local = _answer_from_stats(local, cache, entries, full, probes, settle)
+        local = _answer_from_stats(local, full, probes, settle)
     if blob:
-        blob = _answer_from_listings(blob, storage, cache, entries, full, probes, settle)
+        blob = _answer_from_listings(blob, storage, full, probes, settle)
+    # The rest is probed: what the cache knows of each becomes the (size, version, full) that probe_batch compares
+    # the file with, and its answer when they still agree.
+    known: dict = {}
+    local, blob = _shipped(local, known), _shipped(blob, known)
+
+    def take(batch, results, docs=None):
+        """``docs``: each fresh probe's JSON document when a worker sent it so (the cache stores it as it is)."""
+        for i, ((loc, _, _), p) in enumerate(zip(batch, results)):
+            if p is None:
+                p = known[loc]
+            else:
+                cache.put(loc, p, docs[i] if docs is not None else None)
+            probes[loc] = p
+        settle([r[0] for r in batch])
+
     try:
         if executor is not None:  # --dask: the batches run on the cluster's workers
             executor.probe(local + blob, settings, take)
@@ -239,35 +238,28 @@ def _answer_from_absent_folders(refs: list, probes: dict, settle) -> list:
     return rest
 
 
-def _answer_from_stats(refs: list, cache: ProbeCache, entries: dict, full: bool, probes: dict, settle) -> list:
+def _answer_from_stats(refs: list, full: bool, probes: dict, settle) -> list:
     """Cached local images whose file still has the cached size and modification time (``storage.stat_local``: a
     look-up in the file's opened, checked folder) are answered without opening them; the rest are returned to be
     probed."""
     now = iter(stat_local([r for r in refs if r[2] is not None]))
-    rest, matched = [], []
+    rest, answered = [], []
     for r in refs:
-        known = r[2]  # (size, version, full) of the cache entry
-        if known is None:
+        p = r[2]  # the cache's probe
+        if p is None:
             rest.append(r)
             continue
         st = next(now)
-        if st is not None and st[0] == known[0] and st[1] == known[1] and (known[2] or not full):
-            matched.append(r)
-        else:
-            rest.append(r)
-    answered = []
-    for r, p in zip(matched, cache.decode([entries[r[0]][3] for r in matched])):
-        if p is None:
-            rest.append(r)
-        else:
+        if st is not None and st[0] == p.bytes and st[1] == p.version and (p.full or not full):
             probes[r[0]] = p
             answered.append(r[0])
+        else:
+            rest.append(r)
     settle(answered)
     return rest
 
 
-def _answer_from_listings(refs: list, storage: Storage, cache: ProbeCache, entries: dict, full: bool, probes: dict,
-                          settle) -> list:
+def _answer_from_listings(refs: list, storage: Storage, full: bool, probes: dict, settle) -> list:
     """Cached Blob images whose folder listing still shows the cached size and etag are answered without a
     request of their own; the rest are returned to be probed (with nothing known: one ranged read each)."""
     by_folder: dict[str, list] = defaultdict(list)
@@ -283,14 +275,27 @@ def _answer_from_listings(refs: list, storage: Storage, cache: ProbeCache, entri
         answered = []
         for r in group:
             now = listed.get(r[0].rsplit("/", 1)[1])
-            p = cache.answer(entries[r[0]], now[0], now[1], full) if now else None
-            if p is None:
-                rest.append((r[0], r[1], None) if now else r)
-            else:
+            p = r[2]
+            if now and now[0] == p.bytes and now[1] == p.version and (p.full or not full):
                 probes[r[0]] = p
                 answered.append(r[0])
+            else:
+                rest.append((r[0], r[1], None) if now else r)
         settle(answered)
     return rest
+
+
+def _shipped(refs: list, known: dict) -> list:
+    """``(location, root, cached probe or None)`` as ``probe_batch`` takes them, ``(location, root, (size, version,
+    full) or None)``; each cached probe is kept in ``known`` (the answer when the file still agrees with it)."""
+    out = []
+    for loc, root, p in refs:
+        if p is None:
+            out.append((loc, root, None))
+        else:
+            known[loc] = p
+            out.append((loc, root, (p.bytes, p.version, p.full)))
+    return out
 
 
 def _pooled(batches: list, settings, take, jobs: int) -> None:

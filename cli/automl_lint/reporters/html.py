@@ -430,27 +430,21 @@ def _probed_sizes(views: list[_View], settings, limit: int = 50_000) -> Counter:
         return Counter()
     from automl_lint.images.cache import ProbeCache
     from automl_lint.images.locate import Locator
-    from automl_lint.images.probe import Probe
 
     urls = list(dict.fromkeys(ref[1] for v in views for ref in (v.result.image_refs or [])))
     urls = urls[::max(1, len(urls) // limit)]
     locator = Locator(settings.image_root, settings.datastores, settings.image_maps)
     candidates = {url: locator.locate(url) for url in urls}
+    locations = list(dict.fromkeys(c for cs in candidates.values() for c in cs))
     cache = ProbeCache(settings.image_cache)
     try:
-        entries = cache.lookup({c for cs in candidates.values() for c in cs})
+        cached = dict(zip(locations, cache.probes(locations)))
     finally:
         cache.close()
     sizes: Counter = Counter()
     for cs in candidates.values():
-        entry = next((entries[c] for c in cs if c in entries), None)
-        if entry is None:
-            continue
-        try:
-            probe = Probe.from_json(orjson.loads(entry[3]))
-        except (ValueError, TypeError):
-            continue
-        if probe.width and probe.height:
+        probe = next((cached[c] for c in cs if cached[c] is not None), None)
+        if probe is not None and probe.width and probe.height:
             sizes[f"{probe.width}\u00d7{probe.height}"] += 1
     return sizes
 
