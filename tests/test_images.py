@@ -608,3 +608,20 @@ def test_a_candidate_folder_that_does_not_exist_is_told_missing_without_opening_
     assert [p for p in opened if p.startswith(absent)]  # the recording sees such opens when they happen
     assert (rc, doc) == (rc_each, doc_each)
     assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}
+
+
+def test_shared_image_details_keep_each_records_own_types():
+    """References share equal (format, width, height) tuples of a string and two ints only: 480.0 and True are equal
+    to 480 and 1 but the rules tell them apart (a float or boolean size is a finding)."""
+    from automl_lint.images.refs import image_ref
+
+    def details(**kw):
+        return image_ref(1, "a.jpg", {"image_url": "a.jpg", "image_details": kw, "label": []})[2]
+
+    first = details(format="jpg", width=640, height=480)
+    assert details(format="jpg", width=640, height=480) is first
+    for odd in (details(format="jpg", width=640, height=480.0), details(format="jpg", width=640.0, height=480)):
+        assert odd == first and odd is not first and {type(v) for v in odd} == {str, int, float}
+    assert [type(v) for v in details(format="jpg", width=True, height=1)] == [str, bool, int]
+    assert details(format="jpg") == ("jpg", None, None)
+    assert image_ref(1, "a.jpg", {"image_url": "a.jpg", "image_details": {}, "label": []})[2] is None

@@ -79,6 +79,8 @@ def build(checker, state):
     counts = state.classes
     refs = checker.image_refs
     image_ref = checker._image_ref if refs is not None else None
+    if refs is not None:
+        from automl_lint.images.refs import ref_details
     urls: list = []
     lines: list = []
     names: list = []
@@ -246,7 +248,8 @@ def build(checker, state):
     stray = poly_rules.stray_vertex
     collinear = poly_rules.is_collinear
 
-    def commit(value: dict, url: str, labels: list, classes: list, crowd: bool, line: int) -> bool:
+    def commit(value: dict, url: str, labels: list, classes: list, crowd: bool, line: int, boxes: bool) -> bool:
+        """``boxes``: every label is a box of four numbers (none a boolean), as the object detection lane checked."""
         nonlocal objects, background, crowd_only
         push_url(url)
         push_line(line)
@@ -258,7 +261,13 @@ def build(checker, state):
         else:
             background += 1
         if refs is not None:
-            refs.append(image_ref(line, url, value))
+            if boxes:  # image_ref's answer, without its checks of each label
+                sizes: list = []
+                for a in labels:
+                    sizes += (a["bottomX"] - a["topX"], a["bottomY"] - a["topY"])
+                refs.append((line, url, ref_details(value), tuple(sizes)))
+            else:
+                refs.append(image_ref(line, url, value))
         return True
 
     if task == "object-detection":
@@ -310,7 +319,7 @@ def build(checker, state):
             n = url_colons(url)
             if n < 0 or raw.count(b":") != nkeys + n:
                 return False
-            return commit(value, url, labels, classes, crowd, line)
+            return commit(value, url, labels, classes, crowd, line, True)
 
         return express, flush
 
@@ -395,6 +404,6 @@ def build(checker, state):
         n = url_colons(url)
         if n < 0 or raw.count(b":") != nkeys + n:
             return False
-        return commit(value, url, labels, classes, crowd, line)
+        return commit(value, url, labels, classes, crowd, line, False)
 
     return express, flush

@@ -8,17 +8,18 @@ sizes as one flat tuple.
 from __future__ import annotations
 
 _NUMBER = (int, float)
+# The details tuples of this process, one of each: a dataset has a handful of formats and sizes, so the references
+# share them, and pickling a range's references sends each once (the parent builds fewer objects). Only tuples of a
+# string and two ints are shared: equal tuples of other types can differ in type (640 == 640.0, 1 == True).
+_DETAILS: dict = {}
+_DETAILS_MAX = 4096
 
 
 def image_ref(line: int, url: str, record: dict) -> tuple:
     """(line, image_url, details, boxes): ``details`` is (format, width, height) of a non-empty ``image_details``
     object (None for a missing key) or None; ``boxes`` is (width0, height0, width1, height1, ...), the normalised
     size of each box or polygon extent, in label order (labels without a usable size are left out)."""
-    details = record.get("image_details")
-    if type(details) is dict and details:
-        details = (details.get("format"), details.get("width"), details.get("height"))
-    else:
-        details = None
+    details = ref_details(record)
     labels = record.get("label")
     if type(labels) is not list or not labels:
         return line, url, details, ()
@@ -35,6 +36,21 @@ def image_ref(line: int, url: str, record: dict) -> tuple:
             if size is not None:
                 boxes += size
     return line, url, details, tuple(boxes)
+
+
+def ref_details(record: dict) -> tuple | None:
+    """The ``details`` of :func:`image_ref`: (format, width, height) of a non-empty ``image_details``, or None."""
+    details = record.get("image_details")
+    if type(details) is not dict or not details:
+        return None
+    f, w, h = key = details.get("format"), details.get("width"), details.get("height")
+    if type(f) is str and type(w) is int and type(h) is int:
+        shared = _DETAILS.get(key)
+        if shared is not None:
+            return shared
+        if len(_DETAILS) < _DETAILS_MAX:
+            _DETAILS[key] = key
+    return key
 
 
 def _polygon_size(polygon) -> tuple[float, float] | None:
