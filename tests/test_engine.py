@@ -69,6 +69,26 @@ def test_a_url_repeated_across_ranges_is_found_as_with_jobs_1(tmp_path, monkeypa
         assert len(found) == 1 and f"lines {repeat + 1}, 3001" in found[0]
 
 
+@pytest.mark.parametrize("workers", [1, 2, 7])
+def test_parallel_ranges_shrink_and_cover_the_file_at_line_starts(tmp_path, monkeypatch, workers):
+    # Large ranges first, small ones last (the workers finish together); together exactly the file, each range
+    # starting at a line start.
+    rng = random.Random(workers)
+    data = b"".join(b"x" * rng.randrange(1, 300) + b"\n" for _ in range(20000))
+    f = tmp_path / "lines.jsonl"
+    f.write_bytes(data)
+    monkeypatch.setattr(engine, "CHUNK_MIN_BYTES", 4096)
+    ranges = engine._guided_ranges(str(f), len(data), workers)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert all(data[a - 1:a] == b"\n" for a, _ in ranges[1:])
+    sizes = [b - a for a, b in ranges]
+    assert sizes[0] >= len(data) // (engine.GUIDED_SHARE * workers)
+    assert sizes[-2] < 4096 + 300 and len(ranges) > 2 * workers
+    # Each range at most the previous one and two lines (a cut moves to the next line start, by under a line).
+    assert all(later <= earlier + 600 for earlier, later in zip(sizes, sizes[1:]))
+
+
 def test_problem_limit_keeps_the_summary_exact(tmp_path):
     f = _mixed_file(tmp_path / "mixed.jsonl")
     full = engine.lint_file(str(f), Settings(task="object-detection", jobs=1, max_problems=0))

@@ -229,15 +229,15 @@ def test_file_truncated_while_workers_read_it(tmp_path, capsys, monkeypatch):
     path = tmp_path / "x.jsonl"
     path.write_text((BAD_LINE + "\n") * 5000)
     monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
-    boundaries = engine._boundaries
+    guided = engine._guided_ranges
 
-    def then_truncate(p, size, parts):
-        ranges = boundaries(p, size, parts)
+    def then_truncate(p, size, workers):
+        ranges = guided(p, size, workers)
         with open(p, "r+b") as fh:
             fh.truncate(size // 3 + 17)   # mid-line, inside the first worker's range
         return ranges
 
-    monkeypatch.setattr(engine, "_boundaries", then_truncate)
+    monkeypatch.setattr(engine, "_guided_ranges", then_truncate)
     rc = main([str(path), "--format", "json", "--jobs", "2", "--task", "od"])
     out, err = capsys.readouterr()
     assert rc == 1 and "Traceback" not in err

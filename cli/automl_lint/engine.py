@@ -51,7 +51,9 @@ EXPRESS = True
 LINE_HOOK = None
 MAX_JOBS = 256  # --jobs beyond this is refused; each worker also gets at least 1 MiB of the file
 CHUNK_MIN_BYTES = 1024 * 1024
-RANGES_PER_WORKER = 4  # byte ranges per worker process in a parallel run (each at least CHUNK_MIN_BYTES)
+# A parallel run's next byte range is this fraction of what remains per worker (at least CHUNK_MIN_BYTES): large
+# ranges first, small ones last, so that the workers finish together (see _guided_ranges).
+GUIDED_SHARE = 2
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -517,10 +519,30 @@ def _chunk_worker(args):
 
 
 def _boundaries(path: str, size: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` ranges of about equal size (fewer when the file has fewer lines), each from a line start."""
+    return _cut(path, size, [size * i // parts for i in range(1, parts)])
+
+
+def _guided_ranges(path: str, size: int, workers: int) -> list[tuple[int, int]]:
+    """Ranges for ``workers`` processes that take them one at a time: each is 1/GUIDED_SHARE of what remains per
+    worker, down to CHUNK_MIN_BYTES. Equal ranges leave a worker idle at the end for up to one whole range (a
+    worker whose core is busier takes longer over each); shrinking ones bound that wait by the last, smallest
+    ranges, at the cost of ~log(size) ranges instead of a few."""
+    targets = []
+    pos = 0
+    while True:
+        pos += max(CHUNK_MIN_BYTES, (size - pos) // (GUIDED_SHARE * workers))
+        if pos >= size:
+            break
+        targets.append(pos)
+    return _cut(path, size, targets)
+
+
+def _cut(path: str, size: int, targets: list[int]) -> list[tuple[int, int]]:
+    """The ranges that start at the first line start at or after each of ``targets`` (increasing offsets)."""
     cuts = [0]
     with open(path, "rb") as fh:
-        for i in range(1, parts):
-            pos = size * i // parts
+        for pos in targets:
             if pos <= cuts[-1]:
                 continue
             cut = _next_line_start(fh, pos - 1)
@@ -803,9 +825,9 @@ def _regular_size(path: str) -> int:
 
 def _lint_parallel(path: str, size: int, jobs: int, task, settings: Settings, result: FileResult) -> None:
     workers = max(1, min(jobs, MAX_JOBS, size // CHUNK_MIN_BYTES))
-    # A few ranges per worker, handed out one at a time: a worker whose core is busier (a shared machine, a
-    # hyperthread) takes fewer of them instead of holding the others up at the end.
-    ranges = _boundaries(path, size, max(workers, min(workers * RANGES_PER_WORKER, size // CHUNK_MIN_BYTES)))
+    # Ranges handed out one at a time, shrinking: a worker whose core is busier (a shared machine, a hyperthread)
+    # takes fewer of them instead of holding the others up at the end.
+    ranges = _guided_ranges(path, size, workers)
     if LINE_HOOK is not None:
         LINE_HOOK(None)
     with worker_pool(min(workers, len(ranges))) as pool:
