@@ -323,29 +323,43 @@ class Bench:
         return self.linter + args
 
     def measure(self, approach: str, sc: Scenario, path: str, size: int) -> Row:
-        row = Row(sc.name, approach, sc.lines, size)
-        is_lint = approach.startswith("lint")
-        if is_lint and not self.check_linter():
-            row.error = "linter not runnable"
-            return row
-        cmd = self.command(approach, sc, path)
+        """``--repeat`` runs of one approach, one after the other."""
+        row = self.start_row(approach, sc, size)
         for rep in range(self.a.repeat):
-            m = run_measured(cmd, sample_tree=is_lint,
-                             env=self.linter_env if is_lint else None,
-                             cwd=REPO if is_lint else None)
-            if m.rc != 0:
-                tail = m.stderr.strip().splitlines()[-1:] or [""]
-                row.error = f"exit status {m.rc}: {tail[0][:200]}"
-                log(f"  {approach}: FAILED ({row.error})")
-                log("  " + m.stderr.strip().replace("\n", "\n  ")[-2000:])
-                return row
-            row.runs.append(m)
-            log(f"  {approach:8s} run {rep + 1}/{self.a.repeat}: {m.seconds:7.2f} s, "
-                f"max RSS {m.maxrss_kb / 1024:6.1f} MB"
-                + (f", tree RSS {m.tree_kb / 1024:6.1f} MB" if m.tree_kb else ""))
+            if row.error:
+                break
+            self.run_once(approach, sc, path, row, rep)
+        return self.finish_row(row)
+
+    def start_row(self, approach: str, sc: Scenario, size: int) -> Row:
+        row = Row(sc.name, approach, sc.lines, size)
+        if approach.startswith("lint") and not self.check_linter():
+            row.error = "linter not runnable"
+        return row
+
+    def run_once(self, approach: str, sc: Scenario, path: str, row: Row, rep: int) -> None:
+        is_lint = approach.startswith("lint")
+        m = run_measured(self.command(approach, sc, path), sample_tree=is_lint,
+                         env=self.linter_env if is_lint else None,
+                         cwd=REPO if is_lint else None)
+        if m.rc != 0:
+            tail = m.stderr.strip().splitlines()[-1:] or [""]
+            row.error = f"exit status {m.rc}: {tail[0][:200]}"
+            log(f"  {approach}: FAILED ({row.error})")
+            log("  " + m.stderr.strip().replace("\n", "\n  ")[-2000:])
+            return
+        row.runs.append(m)
+        log(f"  {approach:8s} run {rep + 1}/{self.a.repeat}: {m.seconds:7.2f} s, "
+            f"max RSS {m.maxrss_kb / 1024:6.1f} MB"
+            + (f", tree RSS {m.tree_kb / 1024:6.1f} MB" if m.tree_kb else ""))
+
+    @staticmethod
+    def finish_row(row: Row) -> Row:
+        if row.error:
+            return row
         row.seconds = statistics.median(m.seconds for m in row.runs)
         row.maxrss_kb = max(m.maxrss_kb for m in row.runs)
-        if is_lint:
+        if row.approach.startswith("lint"):
             row.tree_kb = max(m.tree_kb or 0 for m in row.runs)
         return row
 
@@ -365,10 +379,18 @@ class Bench:
                 continue
             if approach.startswith("lint") and self.a.no_linter:
                 continue
-            row = self.measure(approach, sc, path, size)
-            if approach == "naive" and row.seconds:
-                self.naive_lps[sc.task] = row.lines / row.seconds
-            rows.append(row)
+            rows.append(self.start_row(approach, sc, size))
+        # Rounds of one run per approach: this virtual machine's speed drifts by a third over minutes, and the
+        # ratios compare approaches, so each round measures all of them at about the same speed.
+        for rep in range(self.a.repeat):
+            for row in rows:
+                if not row.extrapolated and not row.error:
+                    self.run_once(row.approach, sc, path, row, rep)
+        for row in rows:
+            if not row.extrapolated:
+                self.finish_row(row)
+                if row.approach == "naive" and row.seconds:
+                    self.naive_lps[sc.task] = row.lines / row.seconds
         return rows
 
     def run_growth(self, lines_full: int) -> list[dict]:
