@@ -392,15 +392,20 @@ def test_cache_entries_this_version_cannot_read_are_probed_again(run_json, tmp_p
     assert _image_codes(doc) == EXPECTED_FULL - {(5, "AML702")}
 
 
-@pytest.mark.parametrize("json_functions", [True, False])
-def test_cache_probes_are_each_locations_own_in_order(tmp_path, json_functions):
-    """One statement left-joining a JSON array of the locations (its rows in the array's order), or (SQLite without
-    JSON functions) statements of 500 locations: the same probes either way, each at its location's place, None where
-    nothing is cached or the entry cannot be read."""
+@pytest.mark.parametrize("way", ["json", "chunks", "scan"])
+def test_cache_probes_are_each_locations_own_in_order(tmp_path, monkeypatch, way):
+    """One statement left-joining a JSON array of the locations (its rows in the array's order), statements of 500
+    locations (SQLite without JSON functions), or the whole table read at once (a table small beside the locations
+    asked): the same probes every way, each at its location's place, None where nothing is cached or the entry
+    cannot be read."""
     import sqlite3
 
+    from automl_lint.images import cache as cache_module
     from automl_lint.images.cache import ProbeCache
     from automl_lint.images.probe import Probe
+
+    monkeypatch.setattr(cache_module, "SCAN_ROWS_PER_LOCATION", 10**6 if way == "scan" else 0)
+    json_functions = way == "json"
 
     odd = ["/d/a'b.jpg", '/d/q"uote.png', "/d/\\back.jpg", "/d/ünï cödé 🖼.jpg", "/d/new\nline.jpg", "/d/x,y].jpg"]
     cached = odd + [f"/d/img_{i}.jpg" for i in range(1200)]
@@ -411,11 +416,13 @@ def test_cache_probes_are_each_locations_own_in_order(tmp_path, json_functions):
     with sqlite3.connect(next(tmp_path.glob("*.sqlite3"))) as db:  # an entry another version wrote
         db.execute("UPDATE probes SET result = '{\"old\": 1}' WHERE location = ?", (cached[3],))
     cache = ProbeCache(str(tmp_path))
-    if not json_functions:
+    if way == "chunks":
         cache._json_each = False
     wanted = cached[::-2] + ["/d/not cached.jpg", "/d/img_1.jpg ", "/d/IMG_2.jpg", cached[-2]]
     found = cache.probes(wanted)
-    if sqlite3.sqlite_version_info >= (3, 38):  # JSON functions are built in from 3.38 on
+    if way == "scan":
+        assert cache._json_each is None  # no look-up was made
+    elif sqlite3.sqlite_version_info >= (3, 38):  # JSON functions are built in from 3.38 on
         assert cache._json_each is json_functions
     assert len(found) == len(wanted)
     for loc, p in zip(wanted, found):
