@@ -178,20 +178,27 @@ def run(cmd: list[str], env: dict) -> dict:
     return res
 
 
-def measure(label: str, cmd: list[str], env: dict, repeat: int, count: int, before=None) -> dict:
-    """Median of ``repeat`` runs; ``before()`` runs ahead of each (e.g. to empty the cache)."""
-    runs = []
+def measure(plan: list[tuple], env: dict, repeat: int, count: int) -> list[dict]:
+    """``plan``: ``(label, cmd, before)`` per row (``before()`` runs ahead of each of its runs, e.g. to empty the
+    cache). Measured in rounds, one run of each row in turn, so that the rows compare runs made at about the same
+    speed of the machine (a virtual machine's speed can drift by a third within minutes); the median per row."""
+    runs: dict[str, list] = {label: [] for label, _, _ in plan}
     for i in range(repeat):
-        if before:
-            before()
-        r = run(cmd, env)
-        runs.append(r)
-        log(f"  {label:28s} run {i + 1}/{repeat}: {r['seconds']:6.2f} s, rchar {r['io'].get('rchar', 0) / 1e6:7.1f} MB,"
-            f" max RSS {r['maxrss_kb'] / 1024:5.0f} MB")
-    seconds = statistics.median(r["seconds"] for r in runs)
-    rchar = statistics.median(r["io"].get("rchar", 0) for r in runs)
-    return {"label": label, "seconds": seconds, "runs": [r["seconds"] for r in runs], "rchar": rchar,
-            "maxrss_mb": max(r["maxrss_kb"] for r in runs) / 1024, "count": count}
+        for label, cmd, before in plan:
+            if before:
+                before()
+            r = run(cmd, env)
+            runs[label].append(r)
+            log(f"  {label:28s} run {i + 1}/{repeat}: {r['seconds']:6.2f} s, rchar {r['io'].get('rchar', 0) / 1e6:7.1f} "
+                f"MB, max RSS {r['maxrss_kb'] / 1024:5.0f} MB")
+    rows = []
+    for label, _, _ in plan:
+        done = runs[label]
+        rows.append({"label": label, "seconds": statistics.median(r["seconds"] for r in done),
+                     "runs": [r["seconds"] for r in done],
+                     "rchar": statistics.median(r["io"].get("rchar", 0) for r in done),
+                     "maxrss_mb": max(r["maxrss_kb"] for r in done) / 1024, "count": count})
+    return rows
 
 
 def scenario(name: str, train: str, location_args: list[str], env: dict, a, count: int, proxy=None,
@@ -200,20 +207,23 @@ def scenario(name: str, train: str, location_args: list[str], env: dict, a, coun
     common = [train, "--task", "od", "--format", "json", "--output-file", os.devnull, "--exit-zero"]
     cache = tempfile.mkdtemp(prefix="automl-lint-bench-cache-")
     try:
-        rows = [measure(f"{name}: text only", linter + common, env, a.repeat, count)]
+        def empty_cache():
+            shutil.rmtree(cache, ignore_errors=True)
+
         header = linter + common + ["--images"] + location_args + ["--image-cache", cache]
+        plan = [(f"{name}: text only", linter + common, None)]
         if a.disk and folder:
             def cold_disk():
-                shutil.rmtree(cache, ignore_errors=True)
+                empty_cache()
                 evict(folder)
-            rows.append(measure(f"{name}: --images cold, disk", header, env, a.repeat, count, before=cold_disk))
-        rows.append(measure(f"{name}: --images cold", header, env, a.repeat, count,
-                            before=lambda: shutil.rmtree(cache, ignore_errors=True)))
-        rows.append(measure(f"{name}: --images warm", header, env, a.repeat, count))
+            plan.append((f"{name}: --images cold, disk", header, cold_disk))
+        # Warm follows cold in each round: it finds the cache that cold run left.
+        plan.append((f"{name}: --images cold", header, empty_cache))
+        plan.append((f"{name}: --images warm", header, None))
         if a.full:
             full = linter + common + ["--images=full"] + location_args + ["--image-cache", cache]
-            rows.append(measure(f"{name}: --images=full cold", full, env, a.repeat, count,
-                                before=lambda: shutil.rmtree(cache, ignore_errors=True)))
+            plan.append((f"{name}: --images=full cold", full, empty_cache))
+        rows = measure(plan, env, a.repeat, count)
         if proxy is not None:
             # Bytes from Blob storage, counted by a proxy (a separate run each: the proxy slows the transfer).
             cold_row = next(r for r in rows if r["label"].endswith("--images cold"))
