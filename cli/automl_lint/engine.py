@@ -124,19 +124,22 @@ class RecordChecker:
         self.strict = settings.strict and task is not None and "legacy" in runtime.runtimes_for(settings, task)
 
     def _learn_classes(self, value: dict) -> bool:
-        """Remember the plain class names of a schema-valid record; False if one of them is not plain."""
+        """Remember the plain class names of a schema-valid record. True when it learned one and all of them are
+        plain: only then can the fast path, which refused the record, take it now (with nothing new learned its
+        answer stands, and asking again would only repeat its work)."""
         label = value["label"]
         names = [a["label"] for a in label] if self.family == "detection" else (
             label if type(label) is list else [label])
         rcnn = self.rcnn and self.family == "detection"
-        ok = True
+        ok, new = True, False
         for name in names:
             if name not in self.ok_classes:
                 if annotation.class_is_plain(name, rcnn) and len(name) <= dataset.LONG_CLASS_NAME:
                     self.ok_classes.add(name)
+                    new = True
                 else:
                     ok = False
-        return ok
+        return ok and new
 
     def check(self, value: dict, raw: bytes, state: dataset.DatasetState, out: list) -> None:
         task = self.task
