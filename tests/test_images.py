@@ -436,6 +436,33 @@ def test_cache_probes_are_each_locations_own_in_order(tmp_path, monkeypatch, way
     cache.close()
 
 
+def test_cache_read_whole_only_when_its_rowids_bound_it_small(tmp_path):
+    """The table is read whole when its rowids bound it to at most SCAN_ROWS_PER_LOCATION rows per location asked: a
+    cache whose rows carry rowids far apart (say a crafted one, its largest rowid small and millions of rows below
+    zero) is looked up per location instead, never loaded whole."""
+    import sqlite3
+
+    from automl_lint.images.cache import ProbeCache
+    from automl_lint.images.probe import Probe
+
+    cache = ProbeCache(str(tmp_path))
+    for i in range(3):
+        cache.put(f"/d/{i}.jpg", Probe(bytes=i + 1, version="v", head="h", format="JPEG", width=1, height=1, mode="L"))
+    cache.close()
+    cache = ProbeCache(str(tmp_path))
+    assert [p.bytes for p in cache.probes([f"/d/{i}.jpg" for i in range(3)])] == [1, 2, 3]
+    assert cache._json_each is None  # 3 rows for 3 locations: read whole, no look-up
+    cache.close()
+    with sqlite3.connect(next(tmp_path.glob("*.sqlite3"))) as db:
+        db.execute("UPDATE probes SET rowid = -1000000 WHERE location = '/d/0.jpg'")
+    cache = ProbeCache(str(tmp_path))
+    found = cache.probes([f"/d/{i}.jpg" for i in range(3)])
+    assert [p.bytes for p in found] == [1, 2, 3]
+    if sqlite3.sqlite_version_info >= (3, 38):
+        assert cache._json_each is True  # rowids 1,000,002 apart: looked up
+    cache.close()
+
+
 def test_cached_probes_decoded_together_are_each_entrys_own():
     import orjson
 

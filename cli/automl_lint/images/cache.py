@@ -123,12 +123,12 @@ class ProbeCache:
 
     def _results(self, locations: list) -> list:
         """The result document of each location, in order (None: not cached): the whole table read at once when it
-        is small beside the locations (its largest rowid, an upper bound of its rows, says so without counting
-        them), else one statement for all of them (a JSON array of the locations left-joined to the table: its
+        is small beside the locations (its smallest and largest rowid bound its rows without counting them), else
+        one statement for all of them (a JSON array of the locations left-joined to the table: its
         rows come in the array's order, one per location, as the location is the table's key), or statements of
         ``_LOOKUP`` locations each where SQLite has no JSON functions or a location cannot be written as JSON."""
-        last = self.db.execute("SELECT max(rowid) FROM probes").fetchone()[0] or 0
-        if last <= SCAN_ROWS_PER_LOCATION * len(locations):
+        first, last = self.db.execute("SELECT min(rowid), max(rowid) FROM probes").fetchone()
+        if first is None or last - first < SCAN_ROWS_PER_LOCATION * len(locations):
             found = dict(self.db.execute("SELECT location, result FROM probes"))
             return [found.get(loc) for loc in locations]
         if self._json_each is not False:
