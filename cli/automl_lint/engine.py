@@ -432,6 +432,8 @@ def worker_signals(parent: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in ENDING_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # blocked since the fork (worker_pool): a SIGTERM sent meanwhile kills now
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, *ENDING_SIGNALS})
     _die_with_parent(parent)
 
 
@@ -458,7 +460,13 @@ def worker_pool(processes: int):
 
     A signal that arrives while the pool forks its workers is held until the pool exists, then delivered. Raised
     inside ``Pool()``, it would leave the workers forked so far running: the pool would not exist to end them,
-    and multiprocessing would not yet know the one being forked. The previous handlers are restored afterwards."""
+    and multiprocessing would not yet know the one being forked. The previous handlers are restored afterwards.
+
+    The signals are also blocked while the workers are forked, and a worker unblocks them once its initializer has
+    set its own dispositions. A worker that has not yet run since its fork would otherwise catch the pool's
+    SIGTERM with the parent's Python-level handler and lose it (Python clears the signals a child caught before
+    its after-fork hook), then wait forever on the task queue's lock that a terminated sibling held: the
+    terminating parent hung joining it (seen under load, about one run in a hundred)."""
     ctx = multiprocessing.get_context("fork")
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
         with ctx.Pool(processes, initializer=worker_signals, initargs=(os.getpid(),)) as pool:
@@ -485,15 +493,24 @@ def worker_pool(processes: int):
             return as_a_worker(signum)
         raise Terminated(signum)
 
-    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, *ENDING_SIGNALS)}
+    signals = {signal.SIGINT, *ENDING_SIGNALS}
+    previous = {signum: signal.signal(signum, hold) for signum in signals}
+    # Blocked in this thread, hence in the workers forked from it and in the pool's threads it starts (so that a
+    # signal is delivered to this thread only); another thread of the process may still take one: hold() keeps it.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals) if hasattr(signal, "pthread_sigmask") else None
 
     def restore():
         for signum, old in previous.items():
             signal.signal(signum, old)
 
+    def unblock():
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
     try:
         pool = ctx.Pool(processes, initializer=worker_signals, initargs=(os.getpid(),))
     except BaseException:
+        unblock()
         restore()
         raise
     with pool:
@@ -501,10 +518,12 @@ def worker_pool(processes: int):
             signal.signal(signal.SIGINT, previous[signal.SIGINT])
             for signum in ENDING_SIGNALS:
                 signal.signal(signum, terminated)
-            for signum in held:  # through the handlers now in place, inside the pool's with block
+            unblock()  # a signal that arrived meanwhile is delivered now, through the handlers now in place
+            for signum in held:  # inside the pool's with block
                 signal.raise_signal(signum)
             yield pool
         finally:
+            unblock()
             restore()
 
 
