@@ -476,8 +476,9 @@ def worker_pool(processes: int):
     parent = os.getpid()
     held: list[int] = []
 
-    # A worker runs these handlers too until its initializer replaces them: there they must do what the worker's
-    # own would (ignore Ctrl-C, die of SIGTERM), or Pool.terminate() could never end a worker it forked just now.
+    # A worker inherits these handlers until its initializer replaces them. With the signals blocked (below) it never
+    # runs them; without pthread_sigmask it would, and there they must do what the worker's own would (ignore
+    # Ctrl-C, die of SIGTERM), or Pool.terminate() could never end a worker it forked just now.
     def as_a_worker(signum) -> None:
         if signum != signal.SIGINT:
             signal.signal(signum, signal.SIG_DFL)
