@@ -244,6 +244,35 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
         columns[len(out)] = col
         out.append((rule, pointer, message) if consequence is None else (rule, pointer, message, consequence))
 
+    def settle(line: int, raw, value) -> None:
+        """Turn the line's findings (``out``) into problems, or count them as omitted past the cap."""
+        if cap and (len(problems) >= cap or len(ignored) >= cap):
+            omitted.add_line(line, [(f[0].code, severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence,
+                                     f[0].code in enabled) for f in out], record=out[0][0] is not syntax.BLANK_LINE)
+            out.clear()
+            columns.clear()
+            return
+        url = value.get("image_url") if value is not None else None
+        if type(url) is not str:
+            url = None
+        elif len(url) > KEPT_URL:
+            url = kept_url(url)  # one bounded string shared by the line's problems
+        line_hash = None if url else hash_line(raw)
+        finder = None  # the line's value columns, scanned once for all its findings
+        for i, finding in enumerate(out):
+            rule = finding[0]
+            consequence = finding[3] if len(finding) > 3 else rule.consequence
+            column = columns.get(i)
+            if column is None and finding[1] and raw:
+                if finder is None:
+                    finder = ValueColumns(raw)
+                column = finder.column(finding[1])
+            (problems if rule.code in enabled else ignored).append(
+                Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code], consequence,
+                        finding[2], column, url, line_hash))
+        out.clear()
+        columns.clear()
+
     drop = settings.invalid_lines == "drop" if settings.kind == "training" else None
     utf8 = encoding.family(settings.encoding) in (encoding.UTF8, None)
     rows = 0  # lines that become a row of the engine's table
@@ -329,32 +358,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             if type(raw) is Recoded:
                 out.append((syntax.LATIN1_AS_WINDOWS1252, "", raw.note))
         if out:
-            if cap and (len(problems) >= cap or len(ignored) >= cap):
-                omitted.add_line(line, [(f[0].code, severities[f[0].code], f[3] if len(f) > 3 else f[0].consequence,
-                                         f[0].code in enabled) for f in out], record=out[0][0] is not syntax.BLANK_LINE)
-                out.clear()
-                columns.clear()
-                continue
-            url = value.get("image_url") if value is not None else None
-            if type(url) is not str:
-                url = None
-            elif len(url) > KEPT_URL:
-                url = kept_url(url)  # one bounded string shared by the line's problems
-            line_hash = None if url else hash_line(raw)
-            finder = None  # the line's value columns, scanned once for all its findings
-            for i, finding in enumerate(out):
-                rule = finding[0]
-                consequence = finding[3] if len(finding) > 3 else rule.consequence
-                column = columns.get(i)
-                if column is None and finding[1] and raw:
-                    if finder is None:
-                        finder = ValueColumns(raw)
-                    column = finder.column(finding[1])
-                (problems if rule.code in enabled else ignored).append(
-                    Problem(path, line, finding[1], rule.code, rule.name, severities[rule.code], consequence,
-                            finding[2], column, url, line_hash))
-            out.clear()
-            columns.clear()
+            settle(line, raw, value)
     if flush is not None:
         flush()
     records += taken
