@@ -239,7 +239,7 @@ def test_every_record_the_lane_takes_is_valid_and_plain(tmp_path, task):
     rng = random.Random(11)
     checker = engine.RecordChecker(task, Settings(task=task, jobs=1))
     state = dataset.DatasetState()
-    express_fn, flush = express.build(checker, state)
+    express_fn, flush = express.build(checker, state, [])
     validator = schema.validator(task)
     family = "classification" if task in ("multiclass", "multilabel") else "detection"
     taken = 0
@@ -259,3 +259,35 @@ def test_every_record_the_lane_takes_is_valid_and_plain(tmp_path, task):
             flush()
             checker.check(value, raw, state, [])  # learns classes and counts them, as the engine would
     assert taken > 500  # the lane is exercised, not bypassed
+
+
+def test_the_lane_reports_stray_vertices_as_the_full_check_does():
+    task = "instance-segmentation"
+    settings = Settings(task=task, jobs=1)
+    rng = random.Random(12)
+    checker = engine.RecordChecker(task, settings)
+    state = dataset.DatasetState()
+    found: list = []
+    express_fn, flush = express.build(checker, state, found)
+    reported = 0
+    for i in range(4000):
+        raw = _line(_record(task, rng, i), rng).encode()
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if type(value) is not dict:
+            continue
+        if express_fn(value, raw, i + 1):
+            if found:
+                reported += 1
+                full: list = []
+                engine.RecordChecker(task, settings).check(value, raw, dataset.DatasetState(), full)
+                assert found == full, raw
+                assert {f[0].code for f in found} == {"AML510"}
+                found.clear()
+        else:
+            assert not found  # a record the lane refuses leaves nothing behind
+            flush()
+            checker.check(value, raw, state, [])
+    assert reported > 20  # stray vertices are reported by the lane, not only by the full check

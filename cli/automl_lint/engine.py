@@ -280,7 +280,7 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
     first, stop = window or (0, None)
     index = 0
     # Records the express lane takes: counted in records, rows and kept at the end.
-    lane = express_lane.build(checker, state) if EXPRESS and window is None and not changed and utf8 else None
+    lane = express_lane.build(checker, state, out) if EXPRESS and window is None and not changed and utf8 else None
     express, flush = lane or (None, None)
     taken = 0
     for raw in lines:
@@ -299,6 +299,8 @@ def _check_lines(path: str, lines: Iterable[bytes | None], checker: RecordChecke
             else:
                 if type(parsed) is dict and express(parsed, raw, line):
                     taken += 1
+                    if out:  # what the lane found (a stray vertex), reported as the full check's would be
+                        settle(line, raw, parsed)
                     continue
             flush()  # the state in line order before this line's full check
         value = None

@@ -25,7 +25,7 @@ from struct import pack
 from automl_lint.reader import EXACT_FLOAT
 from automl_lint.rules import dataset
 from automl_lint.rules import polygon as poly_rules
-from automl_lint.rules.annotation import _CROWD_TRUE, _varies
+from automl_lint.rules.annotation import _CROWD_TRUE, _varies, stray_vertex_finding
 from automl_lint.rules.schema import FORMATS
 
 try:  # Counter.update's C helper: counts a list of names without a Python-level call per name
@@ -57,11 +57,13 @@ def _details_ok(details) -> bool:
     return True
 
 
-def build(checker, state):
+def build(checker, state, out: list):
     """The express lane of a checker over ``state``: ``(express, flush)``, or None (the task has no fast path).
 
-    ``express(value, raw, line)`` is True when the record is checked and nothing is to be said about it; the
-    caller still counts it in ``records``, ``rows`` and ``kept``. What it records in the dataset state (URL hash
+    ``express(value, raw, line)`` is True when the record is checked and the full check would say nothing about
+    it, or (instance segmentation) only that vertices are stray (AML510): then it appends those findings to
+    ``out``, exactly as the full check words them, for the caller to report. The caller still counts the record
+    in ``records``, ``rows`` and ``kept``. What it records in the dataset state (URL hash
     and line, class counts, object counts) is buffered: ``flush()`` moves it into ``state``, and must be called
     before any other record is checked into ``state`` (so that the state is built in line order, as without
     the express lane), at least every 16,384 lines (bounded memory) and at the end.
@@ -326,8 +328,9 @@ def build(checker, state):
 
         return express, flush
 
-    def segment_ok(segment: list) -> bool:
-        """Numbers in [0, 1] (the schema's coordinate) and no stray vertex (AML510), sorting each axis once."""
+    def segment_ok(segment: list):
+        """True for numbers in [0, 1] (the schema's coordinate) and no stray vertex; the index of the stray vertex
+        (AML510) when there is one; False for anything else. Sorts each axis once."""
         n = len(segment) // 2
         if segment[0] == segment[2 * n - 2] and segment[1] == segment[2 * n - 1]:
             n -= 1  # a closed ring repeats its first point (as stray_vertex counts it)
@@ -352,7 +355,8 @@ def build(checker, state):
         if (sx[1] - sx[0] <= gap_x and sx[-1] - sx[-2] <= gap_x and sy[1] - sy[0] <= gap_y
                 and sy[-1] - sy[-2] <= gap_y):
             return True  # stray_vertex's own first test: no stray vertex
-        return stray(segment) is None
+        k = stray(segment)
+        return True if k is None else k
 
     def express(value: dict, raw: bytes, line: int) -> bool:
         try:
@@ -368,6 +372,7 @@ def build(checker, state):
             return False
         classes = []
         crowd = True
+        strays = None  # (annotation, segment, vertex) of each stray vertex
         try:
             for a in labels:
                 if type(a) is not dict:
@@ -394,9 +399,15 @@ def build(checker, state):
                 if type(poly) is not list or not poly:
                     return False
                 for segment in poly:
-                    if type(segment) is not list or len(segment) < 6 or len(segment) & 1 or \
-                            not segment_ok(segment):
+                    if type(segment) is not list or len(segment) < 6 or len(segment) & 1:
                         return False
+                    ok = segment_ok(segment)
+                    if ok is not True:
+                        if ok is False:
+                            return False
+                        if strays is None:
+                            strays = []
+                        strays.append((a, segment, ok))
                 # AutoML's box is the polygon's extent, and the mask needs an area (annotation.fast_segmentation).
                 ax, ay, bx, by, cx, cy = poly[0][:6]
                 if abs((bx - ax) * (cy - ay) - (by - ay) * (cx - ax)) <= 1e-12 and (
@@ -408,6 +419,11 @@ def build(checker, state):
         n = url_colons(url)
         if n < 0 or raw.count(b":") != nkeys + n:
             return False
+        if strays is not None:  # rare: every object and segment found by identity
+            for a, segment, k in strays:
+                i = next(i for i, b in enumerate(labels) if b is a)
+                j = next(j for j, s in enumerate(a["polygon"]) if s is segment)
+                out.append(stray_vertex_finding(segment, k, i, j))
         return commit(value, url, labels, classes, crowd, line, False)
 
     return express, flush

@@ -401,7 +401,7 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool, ac
                 out.append((poly_rules.POLYGON_COLLINEAR, f"{p}/polygon", f"the points of annotation {i} are "
                             "collinear: the mask is empty"))
             elif has_poly:
-                _stray_vertices(ann["polygon"], poly, p, i, out)
+                _stray_vertices(ann["polygon"], poly, i, out)
             return VALID
         if has_poly:
             out.append((poly_rules.POLYGON_DEGENERATE, f"{p}/polygon", f"polygon of annotation {i} has zero "
@@ -433,14 +433,19 @@ def _check_annotation(ann, i: int, out: list, segmentation: bool, rcnn: bool, ac
     return INVALID
 
 
-def _stray_vertices(written: list, kept: list, p: str, i: int, out: list) -> None:
+def _stray_vertices(written: list, kept: list, i: int, out: list) -> None:
     for j, segment in enumerate(written):
         if any(segment is k for k in kept):
             k = poly_rules.stray_vertex(segment)
             if k is not None:
-                out.append((poly_rules.POLYGON_STRAY_VERTEX, f"{p}/polygon/{j}/{2 * k}", f"vertex {k} "
-                            f"({segment[2 * k]:g}, {segment[2 * k + 1]:g}) of segment {j} of annotation {i} lies far "
-                            "outside the rest of the outline: AutoML's box and mask stretch to it"))
+                out.append(stray_vertex_finding(segment, k, i, j))
+
+
+def stray_vertex_finding(segment: list, k: int, i: int, j: int) -> tuple:
+    """The AML510 finding for vertex ``k`` of segment ``j`` of annotation ``i`` (the express lane's too)."""
+    return (poly_rules.POLYGON_STRAY_VERTEX, f"/label/{i}/polygon/{j}/{2 * k}", f"vertex {k} ({segment[2 * k]:g}, "
+            f"{segment[2 * k + 1]:g}) of segment {j} of annotation {i} lies far outside the rest of the outline: "
+            "AutoML's box and mask stretch to it")
 
 
 def _last_exc() -> BaseException:
