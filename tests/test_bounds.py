@@ -115,6 +115,22 @@ def test_column_lookups_in_any_order_stay_bounded():
     assert counting.calls <= 10_000 + 64 * 2_200
 
 
+def test_a_found_members_value_is_skipped_only_when_the_object_is_searched_past_it():
+    text = '{"image_url": "x", "label": [[1, 2], [3, 4]], "image_details": {"width": 4}}'
+    counting = _CountingDecoder(reader._DECODER)
+    columns = reader.ValueColumns(text.encode())
+    old, reader._DECODER = reader._DECODER, counting
+    try:
+        assert columns.column("/label") == text.index("[[") + 1
+        assert counting.calls == 1  # only image_url's value: the label's is not decoded to find its start
+        assert columns.column("/label/1/0") == text.index("3") + 1
+        assert columns.column("/image_details/width") == text.index("4}") + 1
+        assert columns.column("/label/0/1") == text.index("2") + 1
+        assert columns.column("/image_url") == text.index('"x"') + 1
+    finally:
+        reader._DECODER = old
+
+
 class _CountingDict(dict):
     touched = 0
 

@@ -310,7 +310,9 @@ class ValueColumns:
         except UnicodeDecodeError:
             self.text = None
         self.arrays: dict[int, list[int]] = {}         # '[' offset -> [last index, its offset, offsets of 0, 64, ...]
-        self.objects: dict[int, list] = {}             # '{' offset -> [{name: value offset}, resume offset, done]
+        # '{' offset -> [{name: value offset}, resume offset, done, whether the resume offset is that of a value
+        # still to skip (the last one found: skipped only if the object is searched again)]
+        self.objects: dict[int, list] = {}
 
     def column(self, pointer: str) -> int | None:
         text = self.text
@@ -341,13 +343,16 @@ class ValueColumns:
         text = self.text
         state = self.objects.get(start)
         if state is None:
-            state = self.objects[start] = [{}, start + 1, False]
+            state = self.objects[start] = [{}, start + 1, False, False]
         found = state[0]
         if key in found:
             return found[key]
         if state[2]:
             return None
         i = state[1]
+        if state[3]:
+            i = _DECODER.raw_decode(text, i)[1]
+            state[3] = False
         while True:
             while text[i] in _WS_COMMA:
                 i += 1
@@ -358,11 +363,10 @@ class ValueColumns:
             i = _skip_ws(text, i) + 1  # the colon
             i = _skip_ws(text, i)
             found.setdefault(name, i)
-            end = _DECODER.raw_decode(text, i)[1]
             if name == key:
-                state[1] = end
+                state[1], state[3] = i, True
                 return i
-            i = end
+            i = _DECODER.raw_decode(text, i)[1]
 
     def _element(self, start: int, index: int) -> int | None:
         """Offset of element ``index``; every CHECKPOINT-th element's offset is remembered, so any lookup
