@@ -23,9 +23,12 @@ def foreign_format(path: str, head: list) -> str | None:
     lines[0] = lines[0].lstrip(b"\xef\xbb\xbf")
     if len(lines) == 1 and _is_coco(lines[0]):
         return _COCO
-    objects = sum(1 for raw in lines if _is_object(raw))
-    if objects * 2 > len(lines):
-        return None
+    objects = 0
+    for raw in lines:  # stops once most lines are objects: a JSONL file's head is parsed half
+        if _is_object(raw):
+            objects += 1
+            if objects * 2 > len(lines):
+                return None
     first = lines[0]
     text = b"\n".join(lines)
     if first.startswith(b"<"):
