@@ -340,8 +340,9 @@ def build(checker, state, out: list):
         try:
             sx.sort()  # a TypeError on a string, null or object among numbers
             sy.sort()
-            if not (0.0 < sx[0] and sx[-1] < 1.0 and 0.0 < sy[0] and sy[-1] < 1.0):  # a TypeError on strings or lists
-                if sx[0] < 0.0 or sx[-1] > 1.0 or sy[0] < 0.0 or sy[-1] > 1.0:
+            x0, x1, y0, y1 = sx[0], sx[-1], sy[0], sy[-1]
+            if not (0.0 < x0 and x1 < 1.0 and 0.0 < y0 and y1 < 1.0):  # a TypeError on strings or lists
+                if x0 < 0.0 or x1 > 1.0 or y0 < 0.0 or y1 > 1.0:
                     return False
                 # On the edge: a boolean compares as 0 or 1, and could be there (so could 0 and 1: then the
                 # validator decides).
@@ -351,10 +352,10 @@ def build(checker, state, out: list):
             return False
         if n < 4:
             return True
-        gap_x, gap_y = (sx[-1] - sx[0]) * 0.2, (sy[-1] - sy[0]) * 0.2
-        if (sx[1] - sx[0] <= gap_x and sx[-1] - sx[-2] <= gap_x and sy[1] - sy[0] <= gap_y
-                and sy[-1] - sy[-2] <= gap_y):
-            return True  # stray_vertex's own first test: no stray vertex
+        # stray_vertex's own first test, with its arithmetic: no extreme stands apart, so no stray vertex
+        gap_x, gap_y = (x1 - x0) * 0.2, (y1 - y0) * 0.2
+        if sx[1] - x0 <= gap_x and x1 - sx[-2] <= gap_x and sy[1] - y0 <= gap_y and y1 - sy[-2] <= gap_y:
+            return True
         k = stray(segment)
         return True if k is None else k
 
