@@ -168,7 +168,8 @@ def _facts(result) -> tuple:
             result.rows, result.lines, s.records, s.kept, s.objects, s.background_images, s.empty_label_lines,
             s.mixed_type_lines, s.crowd_only_images, list(s.classes.items()), list(s.class_lines.items()),
             list(s.type_lines.items()), list(s.url_hashes), list(s.url_lines), dict(s.format_case),
-            s.format_case_line, sorted(s.acft_groups, key=str))
+            s.format_case_line, sorted(s.acft_groups, key=str),
+            [getattr(result.omitted, k) for k in type(result.omitted).__slots__] if result.omitted else None)
 
 
 def _lint(path: str, task: str, monkeypatch, lane: bool, **settings) -> tuple:
@@ -185,8 +186,8 @@ def test_same_result_with_and_without_the_express_lane(tmp_path, monkeypatch, ta
 
 @pytest.mark.parametrize("task", ["object-detection", "instance-segmentation"])
 @pytest.mark.parametrize("settings", [{"runtime": "mmdet"}, {"validation_metric": "coco"},
-                                      {"model_names": ("yolov5", "some/mmdet-model")}],
-                         ids=["mmdet", "coco", "both-runtimes"])
+                                      {"model_names": ("yolov5", "some/mmdet-model")}, {"max_problems": 20}],
+                         ids=["mmdet", "coco", "both-runtimes", "capped"])
 def test_same_result_under_other_runtimes(tmp_path, monkeypatch, task, settings):
     path = _write(tmp_path, task, 3, 800)
     assert _lint(path, task, monkeypatch, True, **settings) == _lint(path, task, monkeypatch, False, **settings)
