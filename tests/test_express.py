@@ -235,6 +235,18 @@ def test_the_lane_flushes_in_line_order_across_many_lines(tmp_path, monkeypatch)
     assert _lint(str(path), "multiclass", monkeypatch, True) == _lint(str(path), "multiclass", monkeypatch, False)
 
 
+def _objects(task: str, rng: random.Random, n: int):
+    """(index, line, parsed object) of the generated lines that parse to a JSON object."""
+    for i in range(n):
+        raw = _line(_record(task, rng, i), rng).encode()
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        if type(value) is dict:
+            yield i, raw, value
+
+
 @pytest.mark.parametrize("task", TASKS)
 def test_every_record_the_lane_takes_is_valid_and_plain(tmp_path, task):
     rng = random.Random(11)
@@ -244,14 +256,7 @@ def test_every_record_the_lane_takes_is_valid_and_plain(tmp_path, task):
     validator = schema.validator(task)
     family = "classification" if task in ("multiclass", "multilabel") else "detection"
     taken = 0
-    for i in range(4000):
-        raw = _line(_record(task, rng, i), rng).encode()
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            continue
-        if type(value) is not dict:
-            continue
+    for i, raw, value in _objects(task, rng, 4000):
         if express_fn(value, raw, i + 1):
             taken += 1
             assert validator.is_valid(value), raw
@@ -271,14 +276,7 @@ def test_the_lane_reports_stray_vertices_as_the_full_check_does():
     found: list = []
     express_fn, flush = express.build(checker, state, found)
     reported = 0
-    for i in range(4000):
-        raw = _line(_record(task, rng, i), rng).encode()
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            continue
-        if type(value) is not dict:
-            continue
+    for i, raw, value in _objects(task, rng, 4000):
         if express_fn(value, raw, i + 1):
             if found:
                 reported += 1
