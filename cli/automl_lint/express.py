@@ -10,11 +10,14 @@ only when
   expected, an unknown key) answers False;
 - :func:`~automl_lint.reader.plain_record` holds (only the schema's keys, image dimensions within 2**53);
 - the task's fast path (``classification.fast_*``, ``annotation.fast_*`` with what ``runtime.fast_path`` adds)
-  would accept it, and then it records exactly what that fast path records in the dataset state.
+  would accept it, and then it records exactly what that fast path records in the dataset state. One exception:
+  an instance segmentation record that the fast path refuses only for stray vertices is taken too, and the lane
+  reports those (AML510) as the full check words them (``annotation.stray_vertex_finding``).
 
-A record it does not accept goes the usual way, so an express function can only be *less* willing than the fast
-path, never different in outcome. ``tests/test_express.py`` pins this: on generated records of every task the
-results with and without the express lane are identical, and every record it accepts is valid for the schema.
+A record it does not accept goes the usual way, so an express function is never different in outcome.
+``tests/test_express.py`` pins this: on generated records of every task the results with and without the express
+lane are identical, the lane's stray-vertex findings equal the full check's, and every record it accepts is valid
+for the schema.
 """
 
 from __future__ import annotations
