@@ -12,6 +12,8 @@ import re
 import os
 import sys
 from collections.abc import Iterator
+from io import BytesIO
+from itertools import chain
 from typing import BinaryIO
 
 import orjson
@@ -59,32 +61,68 @@ def iter_lines(stream: BinaryIO, start: int = 0, end: int | None = None,
     """Yield each line, line end included (JSON parsers ignore it); None for a line over ``max_line_bytes``.
 
     With ``start``/``end`` (byte offsets of an uncompressed file already positioned at ``start``, which is
-    a line start), yields the lines that start before ``end``. Memory stays bounded by ``max_line_bytes``:
-    an over-long line is skipped in 1 MiB chunks, never read whole.
+    a line start), yields the lines that start before ``end``. Memory stays bounded by ``max_line_bytes``
+    plus one block: an over-long line is skipped block by block, never held whole.
+
+    The stream is read in blocks of READ_BLOCK bytes (so it ends up positioned past the last line yielded), and
+    the lines of each block are split in C: iterating them costs no Python code per line, which on short lines
+    (classification) is a tenth of the linter's time.
     """
-    pos = start
-    readline = stream.readline
-    limit = max_line_bytes + 2  # room for CRLF
+    return chain.from_iterable(_line_blocks(stream, start, end, max_line_bytes))
+
+
+READ_BLOCK = 1 << 20
+
+
+def _line_blocks(stream: BinaryIO, start: int, end: int | None, max_line_bytes: int) -> Iterator[list]:
+    """Lists of consecutive lines (see iter_lines), each from one block read."""
+    read = stream.read
+    size = READ_BLOCK
+    limit = max_line_bytes + 2  # room for CRLF: a line that has this much and no line end yet is over-long
+    pos = start  # the stream offset of the first byte of `rest`
     stop = end if end is not None else 1 << 63
+    rest = b""  # the beginning of a line that goes on in the next block (no line end in it)
     while pos < stop:
-        raw = readline(limit)
-        n = len(raw)
-        if not n:
+        more = read(size)
+        block = rest + more if rest else more
+        if not block:
             return
-        pos += n
-        if n > max_line_bytes:
-            if n >= limit and raw[-1:] != b"\n":
-                while True:
-                    chunk = readline(1 << 20)
-                    pos += len(chunk)
-                    if not chunk or chunk[-1:] == b"\n":
-                        break
-                yield None
-                continue
-            if len(raw.rstrip(b"\r\n")) > max_line_bytes:
-                yield None
-                continue
-        yield raw
+        done = not more  # the end of the stream: the last line may have no line end
+        cut = block.rfind(b"\n") + 1 if more else len(block)  # the complete lines
+        if stop - pos <= len(block):  # the block reaches `stop`: lines start before it up to the line end at or
+            last = block.find(b"\n", stop - pos - 1) + 1  # after stop - 1 (all the complete ones when none is)
+            if last:
+                cut, done = last, True
+        if cut:
+            yield _bounded(BytesIO(block[:cut]).readlines(), max_line_bytes)
+            if done:
+                return
+            pos += cut
+            rest = block[cut:]
+        else:
+            rest = block
+        if len(rest) >= limit:  # over-long: skipped block by block up to its line end
+            pos += len(rest)
+            while True:
+                block = read(size)
+                cut = block.find(b"\n") + 1
+                if cut or not block:
+                    break
+                pos += len(block)
+            pos += cut
+            rest = block[cut:]
+            yield [None]
+
+
+def _bounded(lines: list, max_line_bytes: int) -> list:
+    """The lines, each one over ``max_line_bytes`` replaced by None: one whose first ``max_line_bytes + 2`` bytes
+    hold no line end, or that is longer without its line end (``\\r`` and ``\\n`` at its end)."""
+    if max(map(len, lines)) <= max_line_bytes:
+        return lines
+    limit = max_line_bytes + 2
+    return [None if len(raw) > max_line_bytes and (
+        len(raw) >= limit and raw[limit - 1:limit] != b"\n" or len(raw[:limit].rstrip(b"\r\n")) > max_line_bytes)
+        else raw for raw in lines]
 
 
 def invalid_line_outcome(drop: bool | None) -> tuple[Consequence | None, str]:
