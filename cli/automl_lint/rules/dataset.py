@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from itertools import compress
+from itertools import compress, repeat
+from operator import add
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -343,7 +344,7 @@ class DatasetState:
             self.type_lines.setdefault(k, v + line_offset)
         self.url_hashes.extend(other.url_hashes)
         if line_offset:
-            self.url_lines.extend(array("I", (ln + line_offset for ln in other.url_lines)))
+            self.url_lines.extend(map(add, other.url_lines, repeat(line_offset)))  # no Python code per line
         else:
             self.url_lines.extend(other.url_lines)
 
