@@ -75,34 +75,54 @@ READ_BLOCK = 1 << 20
 
 
 def _line_blocks(stream: BinaryIO, start: int, end: int | None, max_line_bytes: int) -> Iterator[list]:
-    """Lists of consecutive lines (see iter_lines), each from one block read."""
+    """Lists of consecutive lines (see iter_lines), each from one block read. A block's bytes are copied once, into
+    its lines: only a line that spans blocks is joined from its pieces."""
     read = stream.read
     size = READ_BLOCK
     limit = max_line_bytes + 2  # room for CRLF: a line that has this much and no line end yet is over-long
-    pos = start  # the stream offset of the first byte of `rest`
+    pos = start  # the stream offset of the next line to yield
     stop = end if end is not None else 1 << 63
-    rest = b""  # the beginning of a line that goes on in the next block (no line end in it)
+    parts: list = []  # the beginning of a line that goes on in the next block (no line end in them)
+    held = 0  # their length
+    unread = b""  # what followed an over-long line in the block that ended it
     while pos < stop:
-        more = read(size)
-        block = rest + more if rest else more
-        if not block:
+        block = unread or read(size)
+        unread = b""
+        if not block:  # the end of the stream
+            if parts:
+                yield _bounded([b"".join(parts)], max_line_bytes)
             return
-        done = not more  # the end of the stream: the last line may have no line end
-        cut = block.rfind(b"\n") + 1 if more else len(block)  # the complete lines
-        if stop - pos <= len(block):  # the block reaches `stop`: lines start before it up to the line end at or
-            last = block.find(b"\n", stop - pos - 1) + 1  # after stop - 1 (all the complete ones when none is)
-            if last:
-                cut, done = last, True
-        if cut:
-            yield _bounded(BytesIO(block[:cut]).readlines(), max_line_bytes)
-            if done:
-                return
-            pos += cut
-            rest = block[cut:]
+        lines = BytesIO(block).readlines()
+        tail = lines[-1]
+        if tail[-1:] == b"\n":
+            tail = b""
+        elif len(lines) == 1:  # no line end in the whole block
+            lines = []
         else:
-            rest = block
-        if len(rest) >= limit:  # over-long: skipped block by block up to its line end
-            pos += len(rest)
+            lines.pop()
+        if lines:
+            if parts:
+                parts.append(lines[0])
+                lines[0] = b"".join(parts)
+            n = held + len(block) - len(tail)  # the bytes of these complete lines
+            if stop - pos <= n:  # `stop` falls in them: only the lines that start before it
+                keep, at = 0, pos
+                for raw in lines:
+                    if at >= stop:
+                        break
+                    at += len(raw)
+                    keep += 1
+                yield _bounded(lines[:keep], max_line_bytes)
+                return
+            yield _bounded(lines, max_line_bytes)
+            pos += n
+            parts, held = [], 0
+        if tail:
+            parts.append(tail)
+            held += len(tail)
+        if held >= limit:  # over-long: skipped block by block up to its line end, never held whole
+            pos += held
+            parts, held = [], 0
             while True:
                 block = read(size)
                 cut = block.find(b"\n") + 1
@@ -110,8 +130,10 @@ def _line_blocks(stream: BinaryIO, start: int, end: int | None, max_line_bytes: 
                     break
                 pos += len(block)
             pos += cut
-            rest = block[cut:]
+            unread = block[cut:]
             yield [None]
+            if not block:
+                return
 
 
 def _bounded(lines: list, max_line_bytes: int) -> list:
