@@ -86,6 +86,8 @@ _PIECES = st.lists(st.sampled_from([b"a", b"bcdefgh", b"\n", b"\r", b"\r\n", b"x
 @settings(max_examples=600, deadline=None)
 @example(data=b"ab\ncd\n", block=100, limit=10, start=0, length=3)  # `end` right after a line end
 @example(data=b"ab\r\r\r\ncd", block=3, limit=1, start=0, length=None)  # short but for its line end
+@example(data=b"aaaaa\nbb\ncc\n", block=3, limit=40, start=0, length=7)  # `end` after a line across blocks
+@example(data=b"a" * 13 + b"\nb\nc\nd\ne\n", block=11, limit=10, start=0, length=16)  # and after an over-long one
 @given(data=_PIECES, block=st.integers(1, 40), limit=st.integers(1, 40), start=st.integers(0, 200),
        length=st.one_of(st.none(), st.integers(0, 200)))
 def test_lines_are_those_of_reading_line_by_line(data, block, limit, start, length):
