@@ -103,6 +103,17 @@ def test_invalid_json_reports_the_column(tmp_path, run_json):
     assert p["line"] == 1 and p["column"] == 41 and "column 41" in p["message"]
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""])
+def test_a_truncated_line_is_placed_just_after_its_last_character(tmp_path, run_json, end):
+    """orjson runs past the line end and says line 2, column 1: the column is the line's own, not 1."""
+    f = tmp_path / "x.jsonl"
+    line = '{"image_url": "AmlDatastore://ds/é.jpg", "label": "a"'
+    f.write_bytes(('{"image_url": "AmlDatastore://ds/a.jpg", "label": "a"}\n' + line + end).encode())
+    _, doc = run_json(f, "--task", "mc")
+    p = next(p for p in doc["files"][0]["problems"] if p["code"] == "AML002")
+    assert p["line"] == 2 and p["column"] == len(line) + 1 and f"column {len(line) + 1}" in p["message"]
+
+
 def test_task_aliases_are_equivalent(run_json):
     docs = [run_json(OD_BAD, "--task", t)[1] for t in ("od", "object-detection", "image-object-detection")]
     assert docs[0]["files"][0]["problems"] == docs[1]["files"][0]["problems"] == docs[2]["files"][0]["problems"]

@@ -224,8 +224,9 @@ def _explain_parse_error(raw: bytes, exc: orjson.JSONDecodeError, report, drop: 
     try:
         value, end = decoder.raw_decode(text, start)
     except (ValueError, RecursionError):  # ValueError also covers integers of more than 4300 digits
-        report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {exc.colno}){words}",
-               exc.colno, consequence)
+        column = _error_column(exc, text)
+        report(syntax.INVALID_JSON, "", f"invalid JSON: {_orjson_reason(exc)} (column {column}){words}", column,
+               consequence)
         return None
     if constants:
         names = ", ".join(sorted(set(constants)))
@@ -309,6 +310,14 @@ def nesting_depth(value) -> int:
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in node if type(child) is dict or type(child) is list)
     return deepest
+
+
+def _error_column(exc: orjson.JSONDecodeError, text: str) -> int:
+    """The 1-based column of orjson's error on this line. A parse that ran out of data ran past the line end, which
+    orjson counts as line 2, column 1: that is just after the line's last character."""
+    if exc.lineno > 1:
+        return len(text.rstrip("\r\n")) + 1
+    return exc.colno
 
 
 def _orjson_reason(exc: orjson.JSONDecodeError) -> str:
