@@ -177,3 +177,13 @@ def test_box_distributions_count_every_box_of_the_sample_in_its_bin():
     assert sum(view.sizes.values()) == sum(view.aspects.values()) == 9
     assert view.sizes["0 (empty or inverted)"] == 1 and view.sizes["\u2265 1"] == 1
     assert view.declared == {(640, 480): 7, (480, 640): 1}
+
+
+def test_a_finding_about_the_whole_file_points_at_its_first_line(tmp_path):
+    path = tmp_path / "few.jsonl"  # two images: too few to train on (AML602, about the whole file)
+    path.write_text('{"image_url": "a.jpg", "label": "cat"}\n{"image_url": "b.jpg", "label": "dog"}\n')
+    _, text = render(tmp_path, path, "--task", "mc")
+    page = Page(text)
+    where = [t for t in page.text if t.startswith(str(path))]
+    assert f"{path}:1:1" in where and f"{path}:0:1" not in where
+    assert "(whole file)" in page.text

@@ -505,11 +505,13 @@ def _findings(results: list[FileResult], views: list[_View]) -> str:
             v = records.get(r.path)
             record = v.records.get(p.line) if v is not None and p.line is not None else None
             classes = _classes_of_problem(p, record, r.task) if record is not None else []
-            where = f"{r.path}:{p.line or 0}:{p.column or 1}"
+            # A finding about the whole file points at its first line, as in the terminal and in CI annotations.
+            where = f"{r.path}:{p.line if p.line is not None else 1}:{p.column or 1}"
+            whole = ' <span class="muted">(whole file)</span>' if p.line is None else ""
             pointer = f' <code>{esc(p.pointer)}</code>' if p.pointer else ""
             cls = f' <span class="cls">{esc(", ".join(classes))}</span>' if classes else ""
             items.append(f'<li class="item finding" {_item_attrs([p], classes)} data-line="{p.line or 0}">'
-                         f'<span class="where">{esc(where)}</span> <span class="sev {esc(p.severity.value)}">'
+                         f'<span class="where">{esc(where)}</span>{whole} <span class="sev {esc(p.severity.value)}">'
                          f'{esc(p.severity.value)}</span> <span class="csq {esc(p.consequence.value)}">'
                          f"{esc(p.consequence.value)}</span> {esc(p.message)}{pointer}{cls}</li>")
         more = len(ps) - MAX_ROWS_PER_RULE
