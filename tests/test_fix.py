@@ -268,6 +268,31 @@ def test_over_long_lines_are_copied_as_they_are(tmp_path):
     assert f.read_bytes() == COERCED_FIXED + long + second.replace(b'"0.1"', b"0.1")
 
 
+@pytest.mark.parametrize("piece", [1, 7, 1 << 20])
+def test_over_long_lines_pass_in_pieces_through_merging_and_diffs(piece, tmp_path, monkeypatch, capsysbinary):
+    """The passes after the first (merging one image's lines, --diff, counting changed lines) read an over-long line
+    in pieces, as the first does: the fixed file and the diff are the same whatever the size of a piece."""
+    from automl_lint.fix import files
+
+    monkeypatch.setattr(files, "PIECE", piece)
+    long = b'{"image_url": "AmlDatastore://ds/l.jpg", "pad": "' + b"x" * 300 + b'", "label": []}'
+    dog = COERCED_FIXED.replace(b'"cat"', b'"dog"')
+    data = COERCED + long + b"\r\n" + dog + long + b"\n" + CLEAN + long  # no line end after the last
+    merged = COERCED_FIXED.replace(b"}]}", b"}, " + dog[dog.index(b'{"label"'):dog.rindex(b"]")] + b"]}")
+    expected = merged + long + b"\r\n" + long + b"\n" + CLEAN + long
+    f = write(tmp_path / "d.jsonl", data)
+    assert main([str(f), "--task", "od", "--diff", "--max-line-bytes", "200", "--isolated", "-q"]) == 1
+    diff = capsysbinary.readouterr().out
+    assert diff.count(long) == 3 and diff.endswith(b"\n\\ No newline at end of file\n")  # each is context
+    assert f.read_bytes() == data
+    lint(f, "--task", "od", "--fix", "--max-line-bytes", "200")
+    assert f.read_bytes() == expected
+    if subprocess.run(["which", "patch"], capture_output=True).returncode == 0 or os.environ.get("CI"):
+        g = write(tmp_path / "e.jsonl", data)
+        subprocess.run(["patch", "--quiet", str(g)], input=diff.replace(b"d.jsonl", b"e.jsonl"), check=True)
+        assert g.read_bytes() == expected
+
+
 def test_jobs_give_the_same_result(tmp_path):
     lines = [COERCED.replace(b"a.jpg", b"%d.jpg" % i) if i % 3 else PIXELS.replace(b"b.jpg", b"%d.jpg" % i)
              for i in range(30000)]

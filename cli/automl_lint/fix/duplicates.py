@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import orjson
 
 from automl_lint.fix import spans
+from automl_lint.fix.files import bounded_lines
 from automl_lint.fix.line import LineFixer
 from automl_lint.rules.dataset import duplicate_groups
 
@@ -48,8 +49,9 @@ class UrlIndex:
         return self._groups
 
 
-def plan(lines: Iterator[bytes], index: UrlIndex, task: str | None, fixer: LineFixer) -> dict[int, bytes]:
-    """The rewrites (output line number -> new line, b"" to delete) that merge the duplicate groups."""
+def plan(lines: Iterator[bytes | None], index: UrlIndex, task: str | None, fixer: LineFixer) -> dict[int, bytes]:
+    """The rewrites (output line number -> new line, b"" to delete) that merge the duplicate groups; ``lines``
+    as :func:`~automl_lint.fix.files.bounded_lines` reads them (None for an over-long line)."""
     if not index.groups or task not in CLASSIFICATION + DETECTION:
         return {}
     wanted = {n for g in index.groups for n in g}
@@ -58,6 +60,9 @@ def plan(lines: Iterator[bytes], index: UrlIndex, task: str | None, fixer: LineF
     for group in index.groups:
         by_url: dict[str, list[int]] = {}
         for n in group:  # the same hash is not always the same URL
+            if raws[n] is None:  # a fix made it longer than the limit: left as it is
+                by_url.clear()
+                break
             value, found = fixer.findings(raws[n], n == 1)
             if value is None or any(f[2] for f in found):
                 by_url.clear()  # a line AutoML does not read as written: the group is left alone
@@ -101,11 +106,12 @@ def plan_across(openers: list[Callable], task: str | None, fixer: LineFixer) -> 
     edits: list[dict[int, bytes]] = [{} for _ in openers]
     if task not in CLASSIFICATION + DETECTION:
         return edits
+    limit = fixer.settings.max_line_bytes
     index, starts, total = UrlIndex(), [], 0
     for opener in openers:
         starts.append(total)
         with opener() as fh:
-            for raw in iter_lines(fh):
+            for raw in bounded_lines(fh, limit):
                 total += 1
                 index.add(total, _url(raw))
     groups = [g for g in index.groups if bisect_right(starts, g[0] - 1) != bisect_right(starts, g[-1] - 1)]
@@ -115,7 +121,7 @@ def plan_across(openers: list[Callable], task: str | None, fixer: LineFixer) -> 
     raws: dict[int, bytes] = {}
     for i, opener in enumerate(openers):
         with opener() as fh:
-            for n, raw in enumerate(iter_lines(fh), start=starts[i] + 1):
+            for n, raw in enumerate(bounded_lines(fh, limit), start=starts[i] + 1):
                 if n in wanted:
                     raws[n] = raw
     merged: dict[int, bytes] = {}
@@ -137,15 +143,9 @@ def plan_across(openers: list[Callable], task: str | None, fixer: LineFixer) -> 
     return edits
 
 
-def iter_lines(fh) -> Iterator[bytes]:
-    while True:
-        raw = fh.readline()
-        if not raw:
-            return
-        yield raw
-
-
-def _url(raw: bytes) -> str | None:
+def _url(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -34,30 +34,57 @@ class FileFix:
     deleted: array = field(default_factory=lambda: array("l"))  # input line numbers deleted, ascending
 
 
-def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_line_bytes: int, hide=None,
-              index=None) -> None:
-    """Read ``source``, write every line (fixed or as it was) to ``sink(old, new)``; ``index`` (a
-    :class:`~automl_lint.fix.duplicates.UrlIndex`) learns the image_url of every line written."""
+# What iter_pieces yields with each piece: a whole line within the limit, or a piece of an over-long line (the last
+# piece ends it). An over-long line is never fixed, so it is the same in every pass's input and output.
+LINE, PART, LAST = 0, 1, 2
+PIECE = 1 << 20
+
+
+def iter_pieces(source: BinaryIO, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """``(bytes, kind)`` for each line of ``source``: ``LINE`` for a whole line within ``max_line_bytes`` (as the
+    reader counts it: CR and LF excluded), else ``PART`` pieces then a ``LAST`` one, each at most ``PIECE`` bytes
+    (the first ``max_line_bytes + 2``). Memory stays bounded whatever the file: an over-long line is never joined."""
     readline = source.readline
     limit = max_line_bytes + 2  # room for CRLF, as the reader
-    n = written = 0
     while True:
         raw = readline(limit)
         if not raw:
-            break
-        n += 1
-        if len(raw) >= limit and raw[-1:] != b"\n" or len(raw.rstrip(b"\r\n")) > max_line_bytes:
-            while True:  # over-long: copied in chunks, never fixed
-                end = raw[-1:] == b"\n"
-                sink(raw, raw, partial=not end)
-                if end:
-                    break
-                raw = readline(1 << 20)
-                if not raw:
-                    sink(b"", b"")  # the file ends inside the line
-                    break
-            written += 1
+            return
+        if (len(raw) < limit or raw[-1:] == b"\n") and len(raw.rstrip(b"\r\n")) <= max_line_bytes:
+            yield raw, LINE
             continue
+        while raw[-1:] != b"\n":  # over-long: handed on in pieces
+            more = readline(PIECE)
+            if not more:
+                break  # the file ends inside the line
+            yield raw, PART
+            raw = more
+        yield raw, LAST
+
+
+def bounded_lines(source: BinaryIO, max_line_bytes: int) -> Iterator[bytes | None]:
+    """Each line of ``source`` (see :func:`iter_pieces`), None for an over-long one."""
+    for raw, kind in iter_pieces(source, max_line_bytes):
+        if kind == LINE:
+            yield raw
+        elif kind == LAST:
+            yield None
+
+
+def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_line_bytes: int, hide=None,
+              index=None) -> None:
+    """Read ``source``, write every line (fixed or as it was) to ``sink(old, new, partial)``; ``index`` (a
+    :class:`~automl_lint.fix.duplicates.UrlIndex`) learns the image_url of every line written. An over-long line is
+    copied in pieces, never fixed (``partial`` is True for each piece but its last)."""
+    n = written = 0
+    for raw, kind in iter_pieces(source, max_line_bytes):
+        if kind != LINE:
+            sink(raw, raw, kind == PART)
+            if kind == LAST:
+                n += 1
+                written += 1
+            continue
+        n += 1
         line = fixer.fix(raw, n == 1, hide)
         result.fixed += line.fixed
         result.unsafe_available += line.unsafe_available
@@ -70,17 +97,8 @@ def fix_lines(source: BinaryIO, fixer: LineFixer, sink, result: FileFix, max_lin
                 index.add(written, line.url)
         else:
             result.deleted.append(n)
-        sink(raw, line.raw)
+        sink(raw, line.raw, False)
     result.lines = n
-
-
-def iter_raw_lines(source: BinaryIO) -> Iterator[bytes]:
-    """Lines as they are (a second pass over a file already read once within the limits)."""
-    while True:
-        raw = source.readline()
-        if not raw:
-            return
-        yield raw
 
 
 class BaselineFilter:
@@ -198,8 +216,20 @@ class AtomicFile:
 
 # --- the unified diff ----------------------------------------------------------------------------------------
 
+class _Spooled:
+    """An over-long line (never changed, so only ever context) held in the diff's spool file, not in memory."""
+
+    __slots__ = ("start", "size", "ends")
+
+    def __init__(self, start: int, size: int, ends: bool) -> None:
+        self.start, self.size, self.ends = start, size, ends
+
+
 class UnifiedDiff:
-    """A unified diff built while the file streams by (lines are only replaced or deleted, never inserted)."""
+    """A unified diff built while the file streams by (lines are only replaced or deleted, never inserted).
+
+    A hunk is written when it closes (its header counts its lines), so its lines wait until then; an over-long line
+    among them waits in a temporary file, in pieces, and is copied out the same way: memory stays bounded."""
 
     CONTEXT = 3
 
@@ -213,16 +243,20 @@ class UnifiedDiff:
         self.hunk_start = (0, 0)
         self.pending: list = []  # unchanged lines after the last change of the open hunk
         self.header_written = False
-        self.chunks: list = []
+        self.spool = None  # a temporary file for the over-long lines that wait
+        self.spooling: int | None = None  # where the over-long line being read starts in it
 
     def __call__(self, old: bytes, new: bytes, partial: bool = False) -> None:
-        if partial:  # a chunk of an over-long line (never changed): gathered in case it is context
-            self.chunks.append(old)
-            return
-        if self.chunks:
-            old = new = b"".join(self.chunks) + old
-            self.chunks = []
-        if old == new:
+        if partial or self.spooling is not None:  # a piece of an over-long line (never changed): kept as context
+            if self.spooling is None:
+                self.spooling = self._spool_start()
+            self.spool.write(old)
+            if partial:
+                return
+            end = self.spool.tell()
+            old = new = _Spooled(self.spooling, end - self.spooling, old.endswith(b"\n"))
+            self.spooling = None
+        if old is new or old == new:
             self.old_line += 1
             self.new_line += 1
             item = (old,)
@@ -260,6 +294,19 @@ class UnifiedDiff:
     def finish(self) -> None:
         if self.hunk is not None:
             self._close()
+        if self.spool is not None:
+            self.spool.close()
+
+    def _spool_start(self) -> int:
+        """The spool's end, after emptying it when no waiting line is in it any more."""
+        if self.spool is None:
+            self.spool = tempfile.TemporaryFile()
+        waiting = [*(item[0] for item in self.before), *(item[0] for item in self.pending),
+                   *(raw for _, raw in self.hunk or ())]
+        if not any(type(raw) is _Spooled for raw in waiting):
+            self.spool.seek(0)
+            self.spool.truncate()
+        return self.spool.seek(0, os.SEEK_END)
 
     def _emit(self) -> None:
         if not self.header_written:
@@ -270,9 +317,26 @@ class UnifiedDiff:
         old_start, new_start = self.hunk_start
         self.write(f"@@ -{_range(old_start, old_n)} +{_range(new_start, new_n)} @@\n".encode())
         for tag, raw in self.hunk:
-            self.write(tag.encode() + raw)
-            if not raw.endswith(b"\n"):
+            if type(raw) is _Spooled:
+                self.write(tag.encode())
+                self._copy(raw)
+                ends = raw.ends
+            else:
+                self.write(tag.encode() + raw)
+                ends = raw.endswith(b"\n")
+            if not ends:
                 self.write(b"\n\\ No newline at end of file\n")
+
+    def _copy(self, line: _Spooled) -> None:
+        self.spool.seek(line.start)
+        left = line.size
+        while left:
+            piece = self.spool.read(min(left, PIECE))
+            if not piece:
+                raise OSError("the diff's temporary file was cut short")
+            self.write(piece)
+            left -= len(piece)
+        self.spool.seek(0, os.SEEK_END)
 
 
 def _range(start: int, count: int) -> str:

@@ -25,7 +25,8 @@ from typing import BinaryIO
 from automl_lint import baseline as baseline_file
 from automl_lint import encoding, mltable
 from automl_lint.fix.duplicates import UrlIndex, plan, plan_across
-from automl_lint.fix.files import AtomicFile, BaselineFilter, FileFix, UnifiedDiff, fix_lines, iter_raw_lines
+from automl_lint.fix.files import (LAST, LINE, PART, AtomicFile, BaselineFilter, FileFix, UnifiedDiff, bounded_lines,
+                                   fix_lines, iter_pieces)
 from automl_lint.fix.images import ImageFacts, UrlSpool
 from automl_lint.fix.line import LineFixer
 from automl_lint.reader import SourceError, open_source
@@ -231,11 +232,11 @@ class _Target:
 
     def finish(self, write_diff) -> None:
         if self.rounds > 1 or self.recount:  # lines changed, counted once however many stages changed them
-            self.done.changed_lines = sum(1 for old, new in self._aligned() if old != new)
+            self.done.changed_lines = sum(1 for old, new, partial in self._aligned() if not partial and old != new)
         if write_diff is not None:
             sink = UnifiedDiff(write_diff, self.display)
-            for old, new in self._aligned():
-                sink(old, new)
+            for old, new, partial in self._aligned():
+                sink(old, new, partial)
             sink.finish()
             self.abort()
         elif self.done.changed_lines or self.always:
@@ -248,7 +249,8 @@ class _Target:
         source = open_source(self.path)
         try:
             with _reopen(self.current.tmp, self.compress) as fixed:
-                yield from align(iter_raw_lines(source), iter_raw_lines(fixed), self.stages)
+                limit = self.settings.max_line_bytes
+                yield from align(iter_pieces(source, limit), iter_pieces(fixed, limit), self.stages)
         except (OSError, EOFError, zlib.error) as exc:
             raise SourceError(f"{self.display}: cannot read ({exc})") from None
         finally:
@@ -260,11 +262,17 @@ class _Target:
             self.current = None
 
 
-def align(old_lines, new_lines, stages: list):
-    """(input line, output line or b"" when it was deleted), from the deletions of each stage of the fix."""
+def align(old_pieces, new_pieces, stages: list):
+    """(input line, output line or b"" when it was deleted, False), from the deletions of each stage of the fix, for
+    pieces as :func:`~automl_lint.fix.files.iter_pieces` reads them. An over-long line, never fixed, is the same in
+    the output: its pieces come as (piece, piece, True), the last as (piece, piece, False); neither is joined."""
     seen = [0] * len(stages)  # lines that reached each stage
     at = [0] * len(stages)  # next deletion of each stage
-    for old in old_lines:
+    for old, kind in old_pieces:
+        if kind != LINE:
+            yield old, next(new_pieces, (b"", LAST))[0], kind == PART
+            if kind == PART:
+                continue
         deleted = False
         for s, gone in enumerate(stages):
             seen[s] += 1
@@ -273,7 +281,20 @@ def align(old_lines, new_lines, stages: list):
             if at[s] < len(gone) and gone[at[s]] == seen[s]:
                 deleted = True
                 break
-        yield old, b"" if deleted else next(new_lines, b"")
+        if kind == LINE:
+            yield old, b"" if deleted else _whole_line(new_pieces), False
+
+
+def _whole_line(pieces) -> bytes:
+    """The next line of ``pieces``, joined if a fix made it longer than the limit (by what the fix added)."""
+    raw, kind = next(pieces, (b"", LINE))
+    if kind == LINE:
+        return raw
+    parts = [raw]
+    while kind == PART:
+        raw, kind = next(pieces, (b"", LAST))
+        parts.append(raw)
+    return b"".join(parts)
 
 
 def _fix_round(job: _Target, fixer: LineFixer, settings: Settings) -> None:
@@ -300,10 +321,10 @@ def _fix_round(job: _Target, fixer: LineFixer, settings: Settings) -> None:
         stages = [done.deleted]
         if index is not None and index.groups:
             with _reopen(out.tmp, job.compress) as fh:
-                edits = plan(iter_raw_lines(fh), index, fixer.checker.task, fixer)
+                edits = plan(bounded_lines(fh, settings.max_line_bytes), index, fixer.checker.task, fixer)
             if edits:
                 tmp = out.tmp
-                merged = _write_edited(lambda: _reopen(tmp, job.compress), new_file(), edits)
+                merged = _write_edited(lambda: _reopen(tmp, job.compress), new_file(), edits, settings.max_line_bytes)
                 out.abort()
                 out = merged
                 _count_merge(done, edits)
@@ -367,7 +388,8 @@ def _merge_across(table, parts: list, settings: Settings, allowed, unsafe: bool,
         if not changes:
             continue
         merged = _write_edited(job.open_current,
-                               AtomicFile(job.dest, mode_of=job.path, compress=job.compress, display=job.name), changes)
+                               AtomicFile(job.dest, mode_of=job.path, compress=job.compress, display=job.name), changes,
+                               job.settings.max_line_bytes)
         job.abort()
         job.current = merged
         job.stages.append(array("l", sorted(n for n, new in changes.items() if not new)))
@@ -453,13 +475,17 @@ def _count_merge(done: FileFix, edits: dict) -> None:
         done.changed_lines += len(edits)
 
 
-def _write_edited(open_source, merged: AtomicFile, edits: dict) -> AtomicFile:
+def _write_edited(open_source, merged: AtomicFile, edits: dict, max_line_bytes: int) -> AtomicFile:
     """The lines of ``open_source()`` into ``merged``, those numbered in ``edits`` replaced by their edit (an empty
-    edit deletes the line); ``merged`` is finished, or aborted if anything fails."""
+    edit deletes the line; an over-long line has none, and is copied in pieces); ``merged`` is finished, or aborted
+    if anything fails."""
     try:
         with open_source() as fh:
-            for n, raw in enumerate(iter_raw_lines(fh), start=1):
-                merged.write(edits.get(n, raw))
+            n = 0
+            for raw, kind in iter_pieces(fh, max_line_bytes):
+                if kind != PART:
+                    n += 1
+                merged.write(edits.get(n, raw) if kind == LINE else raw)
         merged.finish()
     except BaseException:
         merged.abort()
