@@ -659,3 +659,15 @@ def test_shared_image_details_keep_each_records_own_types():
     assert [type(v) for v in details(format="jpg", width=True, height=1)] == [str, bool, int]
     assert details(format="jpg") == ("jpg", None, None)
     assert image_ref(1, "a.jpg", {"image_url": "a.jpg", "image_details": {}, "label": []})[2] is None
+
+
+def test_image_findings_point_at_the_column_of_their_value(run_json, tmp_path):
+    """Image findings are made after the file is read: their columns are found in a second pass over it."""
+    rc, doc = run_json(TRAIN, "--images", "--image-root", IMAGES, "--image-cache", tmp_path)
+    lines = TRAIN.read_text(encoding="utf-8").splitlines()
+    found = {(p["line"], p["code"]): p["column"] for f in doc["files"] for p in f["problems"]}
+    line14 = lines[13]
+    assert found[(14, "AML704")] == line14.index('"height": 1500') + len('"height": ') + 1
+    second_box = line14.index('{"label": "thing", "topX": 0.2') + 1
+    assert found[(14, "AML710")] == found[(14, "AML711")] == second_box
+    assert found[(8, "AML705")] == lines[7].index('"AmlDatastore://') + 1

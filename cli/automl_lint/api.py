@@ -355,24 +355,25 @@ def _fill_columns(results: list[FileResult]) -> None:
     """The column of findings made after reading (image checks): where their value starts on the line."""
     import itertools
 
-    from automl_lint.reader import iter_lines, open_source, value_column
+    from automl_lint.reader import ValueColumns, iter_lines, open_source
 
     for r in results:
-        wanted = {p.line for p in r.problems if p.column is None and p.line is not None and p.pointer}
+        wanted: dict[int, list] = {}  # line -> its findings without a column
+        for p in r.problems:
+            if p.column is None and p.line is not None and p.pointer:
+                wanted.setdefault(p.line, []).append(p)
         if not wanted or r.kind == "mltable" or r.path == "<stdin>":
             continue
         try:
             stream = open_source(r.path)
         except (SourceError, OSError):
             continue
-        raws = {}
-        with stream:
+        with stream:  # each line's columns found as it passes: no line is kept
             for n, raw in enumerate(itertools.islice(iter_lines(stream), max(wanted)), start=1):
-                if n in wanted and raw:
-                    raws[n] = raw
-        for p in r.problems:
-            if p.column is None and p.line in raws and p.pointer:
-                p.column = value_column(raws[p.line], p.pointer)
+                if raw and n in wanted:
+                    columns = ValueColumns(raw)  # one pass over the line for all its findings
+                    for p in wanted[n]:
+                        p.column = columns.column(p.pointer)
 
 
 def _datasets(results: list[FileResult]) -> list[FileResult]:
