@@ -184,6 +184,15 @@ def test_same_result_with_and_without_the_express_lane(tmp_path, monkeypatch, ta
     assert _lint(path, task, monkeypatch, True) == _lint(path, task, monkeypatch, False)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_same_result_without_the_c_helper(tmp_path, monkeypatch, seed):
+    """Where automl_lint._speedups is not built, the lane checks every polygon segment in Python."""
+    monkeypatch.setattr(express, "plain_segment", None)
+    path = _write(tmp_path, "instance-segmentation", seed)
+    assert _lint(path, "instance-segmentation", monkeypatch, True) == \
+        _lint(path, "instance-segmentation", monkeypatch, False)
+
+
 @pytest.mark.parametrize("task", ["object-detection", "instance-segmentation"])
 @pytest.mark.parametrize("settings", [{"runtime": "mmdet"}, {"validation_metric": "coco"},
                                       {"model_names": ("yolov5", "some/mmdet-model")}, {"max_problems": 20}],

@@ -31,6 +31,11 @@ from automl_lint.rules import polygon as poly_rules
 from automl_lint.rules.annotation import _CROWD_TRUE, _varies, stray_vertex_finding
 from automl_lint.rules.schema import FORMATS
 
+try:  # optional, built from _speedups.c where a C compiler is at hand: the same answers, faster
+    from automl_lint._speedups import plain_segment
+except ImportError:  # pragma: no cover - a build without it
+    plain_segment = None
+
 try:  # Counter.update's C helper: counts a list of names without a Python-level call per name
     from _collections import _count_elements
 except ImportError:  # pragma: no cover - other interpreters
@@ -58,6 +63,39 @@ def _details_ok(details) -> bool:
         elif type(d) is not str or _DIMENSION(d) is None:
             return False
     return True
+
+
+def segment_ok(segment: list):
+    """True for numbers in [0, 1] (the schema's coordinate) and no stray vertex; the index of the stray vertex
+    (AML510) when there is one; False for anything else. Sorts each axis once. (``_speedups.plain_segment``, when
+    built, answers the common case first: where it says True, so would this.)"""
+    n = len(segment) // 2
+    if segment[0] == segment[2 * n - 2] and segment[1] == segment[2 * n - 1]:
+        n -= 1  # a closed ring repeats its first point (as stray_vertex counts it)
+        sx, sy = segment[0:2 * n:2], segment[1:2 * n:2]
+    else:
+        sx, sy = segment[0::2], segment[1::2]
+    try:
+        sx.sort()  # a TypeError on a string, null or object among numbers
+        sy.sort()
+        x0, x1, y0, y1 = sx[0], sx[-1], sy[0], sy[-1]
+        if not (0.0 < x0 and x1 < 1.0 and 0.0 < y0 and y1 < 1.0):  # a TypeError on strings or lists
+            if x0 < 0.0 or x1 > 1.0 or y0 < 0.0 or y1 > 1.0:
+                return False
+            # On the edge: a boolean compares as 0 or 1, and could be there (so could 0 and 1: then the
+            # validator decides).
+            if True in segment or False in segment:
+                return False
+    except TypeError:
+        return False
+    if n < 4:
+        return True
+    # stray_vertex's own first test, with its arithmetic: no extreme stands apart, so no stray vertex
+    gap_x, gap_y = (x1 - x0) * 0.2, (y1 - y0) * 0.2
+    if sx[1] - x0 <= gap_x and x1 - sx[-2] <= gap_x and sy[1] - y0 <= gap_y and y1 - sy[-2] <= gap_y:
+        return True
+    k = poly_rules.stray_vertex(segment)
+    return True if k is None else k
 
 
 def build(checker, state, out: list):
@@ -252,7 +290,6 @@ def build(checker, state, out: list):
         return None
     need_labels = "mmdet" in runtime.runtimes_for(checker.settings, task)  # see runtime.fast_path
     count_crowd = runtime.counts_crowd(checker.settings, task)
-    stray = poly_rules.stray_vertex
     collinear = poly_rules.is_collinear
 
     def commit(value: dict, url: str, labels: list, classes: list, crowd: bool, line: int, boxes: bool) -> bool:
@@ -331,37 +368,6 @@ def build(checker, state, out: list):
 
         return express, flush
 
-    def segment_ok(segment: list):
-        """True for numbers in [0, 1] (the schema's coordinate) and no stray vertex; the index of the stray vertex
-        (AML510) when there is one; False for anything else. Sorts each axis once."""
-        n = len(segment) // 2
-        if segment[0] == segment[2 * n - 2] and segment[1] == segment[2 * n - 1]:
-            n -= 1  # a closed ring repeats its first point (as stray_vertex counts it)
-            sx, sy = segment[0:2 * n:2], segment[1:2 * n:2]
-        else:
-            sx, sy = segment[0::2], segment[1::2]
-        try:
-            sx.sort()  # a TypeError on a string, null or object among numbers
-            sy.sort()
-            x0, x1, y0, y1 = sx[0], sx[-1], sy[0], sy[-1]
-            if not (0.0 < x0 and x1 < 1.0 and 0.0 < y0 and y1 < 1.0):  # a TypeError on strings or lists
-                if x0 < 0.0 or x1 > 1.0 or y0 < 0.0 or y1 > 1.0:
-                    return False
-                # On the edge: a boolean compares as 0 or 1, and could be there (so could 0 and 1: then the
-                # validator decides).
-                if True in segment or False in segment:
-                    return False
-        except TypeError:
-            return False
-        if n < 4:
-            return True
-        # stray_vertex's own first test, with its arithmetic: no extreme stands apart, so no stray vertex
-        gap_x, gap_y = (x1 - x0) * 0.2, (y1 - y0) * 0.2
-        if sx[1] - x0 <= gap_x and x1 - sx[-2] <= gap_x and sy[1] - y0 <= gap_y and y1 - sy[-2] <= gap_y:
-            return True
-        k = stray(segment)
-        return True if k is None else k
-
     def express(value: dict, raw: bytes, line: int) -> bool:
         try:
             url = value["image_url"]
@@ -405,6 +411,8 @@ def build(checker, state, out: list):
                 for segment in poly:
                     if type(segment) is not list or len(segment) < 6 or len(segment) & 1:
                         return False
+                    if plain_segment is not None and plain_segment(segment):
+                        continue  # the native check's common case: segment_ok would say True
                     ok = segment_ok(segment)
                     if ok is not True:
                         if ok is False:

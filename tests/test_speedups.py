@@ -1,0 +1,108 @@
+"""The optional C helper (cli/automl_lint/_speedups.c) answers exactly as its Python statement, and never says
+True where the express lane's Python check would not."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+
+import pytest
+
+from hypothesis import example, given, settings as hypothesis_settings, strategies as st
+
+from automl_lint import express
+
+try:
+    from automl_lint import _speedups as native
+except ImportError:  # built where a C compiler was at hand when the package was installed
+    native = None
+
+# Skipped without the helper, except in CI, which has a compiler: there a missing helper fails.
+pytestmark = pytest.mark.skipif(native is None and not os.environ.get("CI"), reason="the C helper is not built here")
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="CI only: it installs with a C compiler")
+def test_ci_builds_and_uses_the_helper():
+    assert native is not None, "automl_lint._speedups was not built (pip install -e . with a C compiler)"
+    assert express.plain_segment is native.plain_segment
+
+
+def _plain_segment(segment) -> bool:
+    """plain_segment's statement: exact floats strictly inside (0, 1), and stray_vertex's first test passes (no
+    extreme of either axis apart from the next value by more than a fifth of the span) over the segment's points."""
+    if type(segment) is not list or len(segment) < 6 or len(segment) % 2:
+        return False
+    if not all(type(v) is float and 0.0 < v < 1.0 for v in segment):
+        return False
+    n = len(segment) // 2
+    if segment[0] == segment[-2] and segment[1] == segment[-1]:
+        n -= 1
+    if n < 4:
+        return True
+    for axis in (sorted(segment[0:2 * n:2]), sorted(segment[1:2 * n:2])):
+        gap = (axis[-1] - axis[0]) * 0.2
+        if not (axis[1] - axis[0] <= gap and axis[-1] - axis[-2] <= gap):
+            return False
+    return True
+
+
+GRID = [0.1, 0.2, 0.25, 0.3, 0.5, 0.6, 0.7, 0.75, 0.9, 0.3000000000000001, 1e-300, 0.9999999999999999]
+VALUES = st.one_of(st.sampled_from(GRID), st.floats(0.0, 1.0), st.sampled_from(
+    [0.0, 1.0, 0, 1, True, False, -0.1, 1.5, math.nan, math.inf, None, "0.5", [0.5], 2 ** 70]))
+
+
+@st.composite
+def segments(draw):
+    points = draw(st.lists(st.tuples(VALUES, VALUES), min_size=2, max_size=12))
+    flat = [v for point in points for v in point]
+    if draw(st.booleans()) and flat:
+        flat += flat[:2]  # a closed ring
+    if draw(st.integers(0, 9)) == 0:
+        flat.append(draw(VALUES))  # an odd count
+    return flat
+
+
+@hypothesis_settings(max_examples=1500, deadline=None)
+@given(segments())
+@example([0.1, 0.1, 0.2, 0.1, 0.2, 0.2, 0.1, 0.2])
+@example([0.1, 0.1, 0.2, 0.1, 0.2, 0.2, 0.1, 0.2, 0.1, 0.1])  # closed
+@example([0.5, 0.5, 0.6, 0.5, 0.6, 0.6, 0.5, 0.6, 0.9, 0.55])  # a vertex far right: not sure
+@example([0.1, 0.1, 0.1, 0.1, 0.2, 0.2, 0.2, 0.2])  # repeated extremes are also the second ones
+@example([0.1, 0.5, 0.2, 0.5, 0.3, 0.5, 0.35, 0.5])  # gap of exactly a fifth, in floats
+def test_the_helper_answers_as_its_statement_and_only_where_the_python_check_says_true(segment):
+    fast = native.plain_segment(segment)
+    assert fast is _plain_segment(segment)
+    if fast:
+        assert express.segment_ok(list(segment)) is True
+
+
+def test_the_helper_refuses_what_is_not_a_list_of_six_or_more():
+    for value in ((0.1,) * 8, [0.1] * 4, [0.1] * 7, None, "0.1"):
+        assert native.plain_segment(value) is False
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_on_polygons_like_real_masks_it_agrees_with_the_python_check(seed):
+    """Rings traced around a centre (as mask-to-polygon conversion makes them), some with a stray vertex added."""
+    rng = random.Random(seed)
+    agree = 0
+    for _ in range(2000):
+        cx, cy, r = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.01, 0.19)
+        k = rng.randint(3, 60)
+        segment = []
+        for i in range(k):
+            a = 2 * math.pi * i / k
+            segment += [round(cx + r * rng.uniform(0.7, 1.0) * math.cos(a), 4),
+                        round(cy + r * rng.uniform(0.7, 1.0) * math.sin(a), 4)]
+        if rng.random() < 0.2:
+            j = 2 * rng.randrange(k)
+            segment[j:j + 2] = [0.001, 0.001]  # a spurious origin-like vertex
+        if rng.random() < 0.5:
+            segment += segment[:2]
+        fast = native.plain_segment(segment)
+        assert fast is _plain_segment(segment)
+        if fast:
+            assert express.segment_ok(segment) is True
+            agree += 1
+    assert agree > 1000  # the common case is taken
