@@ -106,3 +106,76 @@ def test_on_polygons_like_real_masks_it_agrees_with_the_python_check(seed):
             assert express.segment_ok(segment) is True
             agree += 1
     assert agree > 1000  # the common case is taken
+
+
+INT64 = st.integers(-2**63, 2**63 - 1)
+
+
+@hypothesis_settings(max_examples=1500, deadline=None)
+@given(st.lists(st.one_of(INT64, st.sampled_from([0, 1, -1, -2**63, 2**63 - 1])), max_size=3000), st.data())
+@example([], None)
+@example([0, 0], None)
+@example([0, 5, 0], None)
+@example([-2**63, 2**63 - 1], None)
+def test_distinct_answers_as_a_set_does(values, data):
+    from array import array
+
+    if data is not None and values and data.draw(st.booleans()):
+        values.insert(data.draw(st.integers(0, len(values))), data.draw(st.sampled_from(values)))  # a repeat
+    hashes = array("q", values)
+    assert native.distinct(hashes) is (len(set(values)) == len(values))
+
+
+@pytest.mark.parametrize("n", [2049, 100_000, 1_000_000])
+def test_distinct_on_many_hashes_finds_one_repeat_wherever_it_is(n):
+    """Enough hashes to be spread over many buckets, then keys that all fall in one."""
+    from array import array
+
+    rng = random.Random(n)
+    hashes = array("q", (rng.getrandbits(64) - 2**63 for _ in range(n)))
+    assert native.distinct(hashes) is (len(set(hashes)) == len(hashes))
+    for i, j in ((0, n - 1), (n // 2, n // 2 + 1), (rng.randrange(n), rng.randrange(n))):
+        repeated = array("q", hashes)
+        repeated[j] = repeated[i]
+        assert native.distinct(repeated) is (i == j and len(set(hashes)) == n)
+    same_top = array("q", ((7 << 40) + k for k in range(n)))
+    assert native.distinct(same_top) is True
+    same_top.append(7 << 40)
+    assert native.distinct(same_top) is False
+
+
+def test_distinct_takes_only_buffers_of_8_byte_integers():
+    from array import array
+
+    with pytest.raises(TypeError):
+        native.distinct(array("i", [1, 2]))
+    with pytest.raises(TypeError):
+        native.distinct(5)
+
+
+def test_repeated_urls_across_worker_ranges_are_found_with_and_without_the_helper(tmp_path, monkeypatch):
+    """Without the helper the parent counts a set of every URL hash as ranges come; with it the merged array is
+    checked when the dataset rules ask: the findings are the same."""
+    from automl_lint import engine
+    from automl_lint.rules import dataset
+    from automl_lint.settings import Settings
+
+    line = '{"image_url": "AmlDatastore://ds/img_%d.jpg", "label": "%s"}\n'
+    lines = [line % (i, "cat" if i % 2 else "dog") for i in range(120_000)]
+    lines[100_000] = line % (7, "cat")  # the URL of line 8, far into another range
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(lines))
+    assert path.stat().st_size > engine.PARALLEL_MIN_BYTES
+    parallel = []
+    real = engine._lint_parallel
+    monkeypatch.setattr(engine, "_lint_parallel", lambda *a: parallel.append(1) or real(*a))
+
+    def findings():
+        result = engine.lint_file(str(path), Settings(task="multiclass", jobs=2))
+        return sorted((p.line, p.code, p.message) for p in result.problems)
+
+    with_helper = findings()
+    monkeypatch.setattr(dataset, "_distinct", None)
+    assert findings() == with_helper
+    assert any(code == dataset.DUPLICATE_IMAGE_URL.code for _, code, _ in with_helper)
+    assert parallel == [1, 1]  # both runs split the file between workers

@@ -877,9 +877,12 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
     enabled = settings.enabled
     result.rows = 0
     top_keys: Counter = Counter()
-    urls: set = set()  # every URL hash: equal in size to the file's count of URLs when no URL repeats
+    # Without the C helper (dataset.all_distinct), whether a URL repeats is told by a set of every URL hash, built as
+    # the ranges come (overlapping the workers); with it, from the merged array when the dataset rules ask.
+    urls: set | None = set() if dataset._distinct is None else None
     for chunk_problems, chunk_state, nlines, records, chunk_omitted, rows, refs, chunk_ignored, chunk_keys in parts:
-        urls.update(chunk_state.url_hashes)
+        if urls is not None:
+            urls.update(chunk_state.url_hashes)
         top_keys.update(chunk_keys)
         result.rows += rows
         if offset:
@@ -912,7 +915,7 @@ def _merge_chunks(parts: list, settings: Settings, result: FileResult) -> None:
         result.records += records
         offset += nlines
     result.lines = offset
-    if state is not None and len(urls) == len(state.url_hashes):
+    if urls is not None and state is not None and len(urls) == len(state.url_hashes):
         state.urls_unique()
     del urls
     result.problems, result.state, result.ignored = _full_columns(problems, top_keys, result.rows), state, ignored
