@@ -63,7 +63,7 @@ def segments(draw):
     return flat
 
 
-@hypothesis_settings(max_examples=1500, deadline=None)
+@hypothesis_settings(max_examples=800, deadline=None)
 @given(segments())
 @example([0.1, 0.1, 0.2, 0.1, 0.2, 0.2, 0.1, 0.2])
 @example([0.1, 0.1, 0.2, 0.1, 0.2, 0.2, 0.1, 0.2, 0.1, 0.1])  # closed
@@ -111,7 +111,7 @@ def test_on_polygons_like_real_masks_it_agrees_with_the_python_check(seed):
 INT64 = st.integers(-2**63, 2**63 - 1)
 
 
-@hypothesis_settings(max_examples=1500, deadline=None)
+@hypothesis_settings(max_examples=800, deadline=None)
 @given(st.lists(st.one_of(INT64, st.sampled_from([0, 1, -1, -2**63, 2**63 - 1])), max_size=3000), st.data())
 @example([], None)
 @example([0, 0], None)
