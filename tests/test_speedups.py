@@ -19,13 +19,20 @@ except ImportError:  # built where a C compiler was at hand when the package was
     native = None
 
 # Skipped without the helper, except in CI, which has a compiler: there a missing helper fails.
-pytestmark = pytest.mark.skipif(native is None and not os.environ.get("CI"), reason="the C helper is not built here")
+needs_native = pytest.mark.skipif(native is None and not os.environ.get("CI"), reason="the C helper is not built here")
 
 
-@pytest.mark.skipif(not os.environ.get("CI"), reason="CI only: it installs with a C compiler")
-def test_ci_builds_and_uses_the_helper():
-    assert native is not None, "automl_lint._speedups was not built (pip install -e . with a C compiler)"
-    assert express.plain_segment is native.plain_segment
+def test_the_helper_is_used_where_it_is_built_and_built_in_ci():
+    """CI installs with a C compiler: there the helper must be built. Wherever it is, the express lane and the
+    dataset rules use it; where it is not, both do the same work in Python."""
+    from automl_lint.rules import dataset
+
+    if os.environ.get("CI"):
+        assert native is not None, "automl_lint._speedups was not built (pip install -e . with a C compiler)"
+    if native is not None:
+        assert express.plain_segment is native.plain_segment and dataset._distinct is native.distinct
+    else:
+        assert express.plain_segment is None and dataset._distinct is None
 
 
 def _plain_segment(segment) -> bool:
@@ -63,6 +70,7 @@ def segments(draw):
     return flat
 
 
+@needs_native
 @hypothesis_settings(max_examples=800, deadline=None)
 @given(segments())
 @example([0.1, 0.1, 0.2, 0.1, 0.2, 0.2, 0.1, 0.2])
@@ -77,11 +85,13 @@ def test_the_helper_answers_as_its_statement_and_only_where_the_python_check_say
         assert express.segment_ok(list(segment)) is True
 
 
+@needs_native
 def test_the_helper_refuses_what_is_not_a_list_of_six_or_more():
     for value in ((0.1,) * 8, [0.1] * 4, [0.1] * 7, None, "0.1"):
         assert native.plain_segment(value) is False
 
 
+@needs_native
 @pytest.mark.parametrize("seed", range(5))
 def test_on_polygons_like_real_masks_it_agrees_with_the_python_check(seed):
     """Rings traced around a centre (as mask-to-polygon conversion makes them), some with a stray vertex added."""
@@ -111,6 +121,7 @@ def test_on_polygons_like_real_masks_it_agrees_with_the_python_check(seed):
 INT64 = st.integers(-2**63, 2**63 - 1)
 
 
+@needs_native
 @hypothesis_settings(max_examples=800, deadline=None)
 @given(st.lists(st.one_of(INT64, st.sampled_from([0, 1, -1, -2**63, 2**63 - 1])), max_size=3000), st.data())
 @example([], None)
@@ -126,6 +137,7 @@ def test_distinct_answers_as_a_set_does(values, data):
     assert native.distinct(hashes) is (len(set(values)) == len(values))
 
 
+@needs_native
 @pytest.mark.parametrize("n", [2049, 100_000, 1_000_000])
 def test_distinct_on_many_hashes_finds_one_repeat_wherever_it_is(n):
     """Enough hashes to be spread over many buckets, then keys that all fall in one."""
@@ -144,6 +156,7 @@ def test_distinct_on_many_hashes_finds_one_repeat_wherever_it_is(n):
     assert native.distinct(same_top) is False
 
 
+@needs_native
 def test_distinct_takes_only_buffers_of_8_byte_integers():
     from array import array
 

@@ -28,7 +28,7 @@ from struct import pack
 from automl_lint.reader import EXACT_FLOAT
 from automl_lint.rules import dataset
 from automl_lint.rules import polygon as poly_rules
-from automl_lint.rules.annotation import _CROWD_TRUE, _varies, stray_vertex_finding
+from automl_lint.rules.annotation import _varies, stray_vertex_finding
 from automl_lint.rules.schema import FORMATS
 
 try:  # optional, built from _speedups.c where a C compiler is at hand: the same answers, faster
@@ -291,6 +291,7 @@ def build(checker, state, out: list):
     need_labels = "mmdet" in runtime.runtimes_for(checker.settings, task)  # see runtime.fast_path
     count_crowd = runtime.counts_crowd(checker.settings, task)
     collinear = poly_rules.is_collinear
+    native = plain_segment  # read now (tests swap it out)
 
     def commit(value: dict, url: str, labels: list, classes: list, crowd: bool, line: int, boxes: bool) -> bool:
         """``boxes``: every label is a box of four numbers (none a boolean), as the object detection lane checked."""
@@ -409,10 +410,10 @@ def build(checker, state, out: list):
                 if type(poly) is not list or not poly:
                     return False
                 for segment in poly:
+                    if native is not None and native(segment):
+                        continue  # the C helper's common case (a list of 6 or more): segment_ok would say True
                     if type(segment) is not list or len(segment) < 6 or len(segment) & 1:
                         return False
-                    if plain_segment is not None and plain_segment(segment):
-                        continue  # the native check's common case: segment_ok would say True
                     ok = segment_ok(segment)
                     if ok is not True:
                         if ok is False:

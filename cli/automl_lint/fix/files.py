@@ -256,7 +256,7 @@ class UnifiedDiff:
             end = self.spool.tell()
             old = new = _Spooled(self.spooling, end - self.spooling, old.endswith(b"\n"))
             self.spooling = None
-        if old is new or old == new:
+        if old == new:  # a _Spooled line is its own old and new
             self.old_line += 1
             self.new_line += 1
             item = (old,)
