@@ -81,6 +81,38 @@ def test_the_report_may_not_replace_the_validation_file(tmp_path, capsys):
 
 # --- items 9 and 10: honest failures ---------------------------------------------------------------------------
 
+IMAGE_STARTS = {
+    "jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "gif": b"GIF89a\x01\x00\x01\x00", "bmp": b"BM\x3a\x00\x00\x00\x00\x00\x00\x00\x36\x00",
+    "tif": b"II*\x00\x08\x00\x00\x00", "tiff": b"MM\x00*\x00\x00\x00\x08", "webp": b"RIFF\x24\x00\x00\x00WEBPVP8 ",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(IMAGE_STARTS))
+@pytest.mark.parametrize("option", ["-o", "--write-baseline", "--fix-output"])
+def test_an_output_naming_an_image_file_is_refused(kind, option, tmp_path, capsys, monkeypatch):
+    """-o img/cat.jpg beside --images would replace a picture of the dataset with the report."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.jsonl").write_text(LINE * 3)
+    image = tmp_path / f"cat.{kind}"
+    image.write_bytes(IMAGE_STARTS[kind] + bytes(64))
+    before = _digest(image)
+    assert main(["train.jsonl", option, image.name]) == 2
+    err = _one_error_line(capsys)
+    assert "is an image file" in err and image.name in err
+    assert _digest(image) == before
+
+
+def test_a_report_that_starts_like_an_image_signature_may_be_replaced(tmp_path, capsys, monkeypatch):
+    """Only an image's bytes are refused: the concise report of BMW.jsonl starts with "BM", like a bitmap."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "BMW.jsonl").write_text(LINE * 3)
+    for _ in range(2):
+        assert main(["BMW.jsonl", "-o", "report.txt", "-f", "concise"]) == 0
+    assert (tmp_path / "report.txt").read_text().startswith("BMW.jsonl:")
+    assert main(["BMW.jsonl", "--write-baseline", "report.txt"]) == 0  # a report file may become a baseline
+
+
 def test_a_pyproject_that_is_not_toml_is_a_configuration_error(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d.jsonl").write_text(LINE)

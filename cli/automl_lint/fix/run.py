@@ -29,6 +29,7 @@ from automl_lint.fix.files import (LAST, LINE, PART, AtomicFile, BaselineFilter,
                                    fix_lines, iter_pieces)
 from automl_lint.fix.images import ImageFacts, UrlSpool
 from automl_lint.fix.line import LineFixer
+from automl_lint.outputs import is_image_file
 from automl_lint.reader import SourceError, open_source
 from automl_lint.rules.dataset import DUPLICATE_IMAGE_URL
 from automl_lint.settings import Settings
@@ -458,6 +459,8 @@ def _check_output(output: str, targets: list, results: list, paths: list[str], v
                     "several files and --validation files in place with --fix)")
     if os.path.isdir(output):
         raise error(f"--fix-output {output}: is a directory; name the fixed file")
+    if is_image_file(output):
+        raise error(f"--fix-output {output} is an image file; it would be overwritten")
     own = os.path.realpath(targets[0][0])
     others = {os.path.realpath(p) for p in [*paths, *(r.path for r in results)] if p != "-"}
     if os.path.realpath(output) in others - {own}:
