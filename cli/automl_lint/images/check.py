@@ -157,16 +157,17 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
     if not todo:
         return
     full = settings.images == "full"
-    local, blob = [], []
-    for loc, p in zip(todo, cache.probes(todo)):
-        r = loc, roots[loc], p  # p: the cache's probe of loc, or None
-        if loc[0] == "/" or not is_blob(loc):  # an absolute local path is never a Blob URL
-            local.append(r)
-        else:
-            blob.append(r)
+    local_at, blob_at = [], []
+    for loc in todo:
+        (local_at if loc[0] == "/" or not is_blob(loc) else blob_at).append(loc)  # an absolute path is local
     executor = distributed.current()
-    if local and executor is None:  # Dask workers may see other files at the same paths: they look themselves
-        local = _answer_from_absent_folders(local, probes, settle)
+    if local_at and executor is None:  # Dask workers may see other files at the same paths: they look themselves
+        # Before the cache is asked: missing images are never cached, so it would be asked in vain.
+        local_at = _answer_from_absent_folders(local_at, probes, settle)
+    cached = iter(cache.probes(local_at + blob_at))
+    local = [(loc, roots[loc], next(cached)) for loc in local_at]  # (location, root, the cache's probe or None)
+    blob = [(loc, roots[loc], next(cached)) for loc in blob_at]
+    if local and executor is None:
         local = _answer_from_stats(local, full, probes, settle)
     if blob:
         blob = _answer_from_listings(blob, storage, full, probes, settle)
@@ -216,24 +217,24 @@ def _run(todo: list, roots: dict, storage: Storage, cache: ProbeCache, settings,
         raise StorageUnavailable(f"cannot read images: {exc}") from None
 
 
-def _answer_from_absent_folders(refs: list, probes: dict, settle) -> list:
+def _answer_from_absent_folders(locations: list, probes: dict, settle) -> list:
     """Local images in a folder that does not exist are missing: one look-up per folder instead of an open per image
     (``storage.folder_absent``). With ``--image-root`` an image_url has two candidate locations (the datastore's name
     kept as the first folder, or stripped): for a dataset laid out one way, the other is absent for every image, and
-    missing images are never cached. The rest are returned."""
+    missing images are never cached. The other locations are returned."""
     absent: dict[str, bool] = {}
     rest, missing = [], []
     sep = os.sep
-    for r in refs:
-        folder = r[0].rpartition(sep)[0] or sep
+    for loc in locations:
+        folder = loc.rpartition(sep)[0] or sep
         gone = absent.get(folder)
         if gone is None:
             gone = absent[folder] = folder_absent(folder)
         if gone:
-            probes[r[0]] = MISSING
-            missing.append(r[0])
+            probes[loc] = MISSING
+            missing.append(loc)
         else:
-            rest.append(r)
+            rest.append(loc)
     settle(missing)
     return rest
 
