@@ -454,6 +454,27 @@ def test_real_images_match_pillow_and_most_take_the_fast_path():
 
 
 @checked_pillow
+@pytest.mark.parametrize("exif_kib", [20, 40, 63])
+def test_a_camera_jpeg_is_read_just_past_its_exif_block(exif_kib):
+    """A camera JPEG's header is a long EXIF block (a thumbnail inside) and a few small segments: one read goes
+    just past the block. Doubling the buffer there read 60 KiB per image of the real-data JPEGs (header end: 39 KB
+    median), twice what their headers hold."""
+    exif = _raw_exif("<", (0x0112, 3, 1, _short(6)), data=bytes(exif_kib << 10))
+    data = _with_segments(_save(_photo(), "JPEG"), 0xE0, (0xE1, exif))
+    end = _header_end(data)
+    reads = []
+
+    def read_more(offset, n):
+        reads.append((offset, n))
+        return data[offset:offset + n]
+
+    p = probe_head(data[:HEAD_BYTES], len(data), read_more)
+    assert (p.format, p.width, p.height, p.orientation) == ("JPEG", 64, 48, 6) and p.error is None
+    assert tuple(getattr(p, f) for f in FIELDS) == _pillow(data)
+    assert len(reads) == 1 and HEAD_BYTES + reads[0][1] <= end + probe._AHEAD
+
+
+@checked_pillow
 def test_a_long_header_of_small_chunks_is_read_in_a_few_growing_reads():
     # The parser starts over on the longer buffer each time the header goes on: growing it by a fixed step made a
     # crafted PNG of 2 MiB of tiny chunks cost 128 reads and 17 s (quadratic); doubling keeps it linear.

@@ -31,6 +31,9 @@ HEAD_BYTES = 16 << 10
 # Pillow reads a header as far as the first pixel data; beyond this many bytes the header is not believed.
 MAX_HEADER_BYTES = 32 << 20
 _EXTEND = 16 << 10  # a header read past the head grows the buffer by at least this much
+# The first read past the head goes this far beyond where the header said it goes on (the end of a long segment,
+# such as a camera JPEG's EXIF block, is usually followed by a few small ones and the end of the header).
+_AHEAD = 4 << 10
 
 
 @dataclass(slots=True)  # compact: a run keeps one per image and reads them in several passes
@@ -124,6 +127,7 @@ def _from_header(reader: "_HeadReader", p: Probe) -> bool:
     """Fill ``p`` from ``headers.identify``, reading on as far as the header goes; False when it is not sure (or
     the bytes could not be read): then Pillow decides."""
     buf = bytes(reader.buf)
+    grown = False
     while True:
         try:
             h = headers.identify(buf)
@@ -132,11 +136,15 @@ def _from_header(reader: "_HeadReader", p: Probe) -> bool:
             if len(buf) >= reader.size:
                 return False  # the file ends inside its header: Pillow says how it fails
             try:
-                # The parse starts over on the longer buffer: doubling it keeps a long header (a crafted file of
-                # thousands of small chunks) linear in its length instead of quadratic.
-                reader.fill(max(more.end, min(2 * len(buf), MAX_HEADER_BYTES)))
+                if not grown:  # the first time: just past the segment that goes on (bytes read are the cost)
+                    reader.fill(more.end + _AHEAD, ahead=0)
+                else:
+                    # The parse starts over on the longer buffer: doubling it keeps a long header (a crafted file
+                    # of thousands of small chunks) linear in its length instead of quadratic.
+                    reader.fill(max(more.end, min(2 * len(buf), MAX_HEADER_BYTES)))
             except (HeaderTooLarge, ImageUnreadable):
                 return False
+            grown = True
             buf = bytes(reader.buf)
     if h is None:
         return False
@@ -157,14 +165,14 @@ class _HeadReader(io.RawIOBase):
         self.read_more = read_more
         self.pos = 0
 
-    def fill(self, end: int) -> None:
-        """Read the file on to ``end`` (at least ``_EXTEND`` more bytes at a time)."""
+    def fill(self, end: int, ahead: int = _EXTEND) -> None:
+        """Read the file on to ``end`` (at least ``ahead`` more bytes at a time)."""
         end = min(end, self.size)
         if end <= len(self.buf):
             return
         if end > MAX_HEADER_BYTES:
             raise HeaderTooLarge(f"the image header goes on past {MAX_HEADER_BYTES >> 20} MiB")
-        want = min(self.size, max(end, len(self.buf) + _EXTEND)) - len(self.buf)
+        want = min(self.size, max(end, len(self.buf) + ahead)) - len(self.buf)
         more = self.read_more(len(self.buf), want)
         if not more:  # the file shrank: the parser sees its end
             self.size = len(self.buf)
