@@ -137,7 +137,7 @@ def _from_header(reader: "_HeadReader", p: Probe) -> bool:
                 return False  # the file ends inside its header: Pillow says how it fails
             try:
                 if not grown:  # the first time: just past the segment that goes on (bytes read are the cost)
-                    reader.fill(more.end + _AHEAD, ahead=0)
+                    reader.fill(max(more.end, min(more.end + _AHEAD, MAX_HEADER_BYTES)), ahead=0)
                 else:
                     # The parse starts over on the longer buffer: doubling it keeps a long header (a crafted file
                     # of thousands of small chunks) linear in its length instead of quadratic.
