@@ -41,14 +41,6 @@ def is_image_file(path: str) -> bool:
             or (head[:2] == b"BM" and head[6:10] == b"\x00\x00\x00\x00"))
 
 
-def refuse_image(option: str, target: str) -> None:
-    """Raise SourceError (exit 2) when an output option names an image file."""
-    if is_image_file(target):
-        from automl_lint.escape import plain
-
-        raise SourceError(f"{option} {plain(target)} is an image file: refusing to overwrite it")
-
-
 def refuse_overwriting_inputs(inputs: list[str], output_file: str | None, write_baseline: str | None,
                               baseline: str | None) -> None:
     """Raise SourceError (exit 2) when ``-o`` or ``--write-baseline`` names an input or an image file, or both name
@@ -67,7 +59,8 @@ def refuse_overwriting_inputs(inputs: list[str], output_file: str | None, write_
     for option, target in (("--write-baseline", write_baseline), ("--output-file", output_file)):
         if not target:
             continue
-        refuse_image(option, target)
+        if is_image_file(target):
+            raise SourceError(f"{option} {plain(target)} is an image file: refusing to overwrite it")
         if option == "--output-file" and baseline and _identity(baseline) is not None:
             known.setdefault(_identity(baseline), f"the baseline {baseline}")
         ident = _identity(target) or os.path.realpath(target)  # a file still to be created: by its name
