@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 import os
 import random
+import socket
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +28,7 @@ needs_native = pytest.mark.skipif(native is None and not os.environ.get("CI"), r
 def test_the_helper_is_used_where_it_is_built_and_built_in_ci():
     """CI installs with a C compiler: there the helper must be built. Wherever it is, the express lane and the
     dataset rules use it; where it is not, both do the same work in Python."""
+    from automl_lint.images import storage
     from automl_lint.rules import dataset
 
     if os.environ.get("CI"):
@@ -33,6 +37,10 @@ def test_the_helper_is_used_where_it_is_built_and_built_in_ci():
         assert express.plain_segment is native.plain_segment and dataset._distinct is native.distinct
     else:
         assert express.plain_segment is None and dataset._distinct is None
+    if native is not None and sys.platform.startswith("linux"):
+        assert storage._stat_names is native.stat_names
+    else:
+        assert storage._stat_names is storage._stat_names_py
 
 
 def _plain_segment(segment) -> bool:
@@ -192,3 +200,126 @@ def test_repeated_urls_across_worker_ranges_are_found_with_and_without_the_helpe
     assert findings() == with_helper
     assert any(code == dataset.DUPLICATE_IMAGE_URL.code for _, code, _ in with_helper)
     assert parallel == [1, 1]  # both runs split the file between workers
+
+
+needs_native_stat = pytest.mark.skipif(not hasattr(native, "stat_names"), reason="the C helper's stat_names is "
+                                       "built on Linux only")
+
+
+def _every_kind_of_name(folder) -> list:
+    """A folder holding every kind of entry an image's name can meet, and the names to ask for (str, as
+    ``stat_local`` has them: undecodable bytes as surrogate escapes)."""
+    from automl_lint.images import storage
+
+    (folder / "a.jpg").write_bytes(b"jpeg bytes")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "sub").mkdir()
+    os.mkfifo(folder / "fifo.jpg")
+    os.symlink(folder / "a.jpg", folder / "link.jpg")
+    os.symlink(folder / "nowhere", folder / "dangling.jpg")
+    (folder / "old.jpg").write_bytes(b"x")
+    os.utime(folder / "old.jpg", ns=(0, -1_500_000_001))  # before 1970, with nanoseconds
+    (folder / "ns.jpg").write_bytes(b"xy")
+    os.utime(folder / "ns.jpg", ns=(0, 1_700_000_000_123_456_789))
+    names = ["a.jpg", "empty.png", "sub", "fifo.jpg", "link.jpg", "dangling.jpg", "old.jpg", "ns.jpg", "missing.jpg",
+             "", ".", "..", "nul\0.jpg", "\ud800.jpg", "sub/../a.jpg"]
+    far = folder / "far.jpg"  # a time past 2262: more than 64 bits of nanoseconds, where the file system keeps it
+    far.write_bytes(b"far")
+    try:
+        os.utime(far, ns=(0, 13_569_465_600 * 10**9 + 7))
+        names.append("far.jpg")
+    except (OSError, OverflowError):
+        pass
+    odd = os.fsdecode(b"\xff\xfe.jpg")  # a name that is not UTF-8
+    try:
+        (folder / odd).write_bytes(b"odd")
+        names.append(odd)
+    except (OSError, UnicodeEncodeError):
+        pass
+    if len(str(folder / "s.sock")) < 100:
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(folder / "s.sock"))
+        server.close()
+        names.append("s.sock")
+    assert storage._stat_names_py(os.open(folder, os.O_RDONLY), ["a.jpg"])[0] == (10, str(os.stat(folder / "a.jpg")
+                                                                                            .st_mtime_ns))
+    return names
+
+
+@needs_native_stat
+def test_stat_names_answers_as_the_python_look_ups(tmp_path):
+    """The C look-up gives the Python one's answer for every kind of name: regular files (sizes, and versions
+    before 1970 and past 64 bits of nanoseconds), and None for folders, FIFOs, sockets, links, missing names, a
+    NUL byte and an unencodable name."""
+    from automl_lint.images import storage
+
+    names = _every_kind_of_name(tmp_path)
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        expected = storage._stat_names_py(fd, names)
+        assert native.stat_names(fd, names) == expected
+        told = {n for n, answer in zip(names, expected) if answer is not None}
+        assert {"a.jpg", "empty.png", "old.jpg", "ns.jpg", "sub/../a.jpg"} <= told
+        assert not told & {"sub", "fifo.jpg", "link.jpg", "dangling.jpg", "missing.jpg", "", ".", "..", "nul\0.jpg",
+                           "\ud800.jpg", "s.sock"}
+        assert dict(zip(names, expected))["old.jpg"][1] == "-1500000001"
+        if "far.jpg" in names:
+            assert dict(zip(names, expected))["far.jpg"] == (3, str(13_569_465_600 * 10**9 + 7))
+        assert native.stat_names(fd, []) == []
+        with pytest.raises(TypeError):
+            native.stat_names(fd, [b"a.jpg"])
+        with pytest.raises(TypeError):
+            native.stat_names(fd, ("a.jpg",))
+        assert native.stat_names(-1, ["a.jpg"]) == [None]  # a closed folder: nothing told
+    finally:
+        os.close(fd)
+
+
+@needs_native_stat
+def test_stat_names_asks_permission_for_a_file_someone_else_owns():
+    """The owner's read bit answers for the owner; anyone else is asked of the system (faccessat), in C as in
+    Python. As root, a child process that has become another user asks; else the file is this user's, unreadable."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:  # not below pytest's folder: another user may enter it
+        _ask_as_another_user(Path(folder))
+
+
+def _ask_as_another_user(tmp_path) -> None:
+    from automl_lint.images import storage
+
+    (tmp_path / "closed.jpg").write_bytes(b"secret")
+    (tmp_path / "open.jpg").write_bytes(b"public")
+    os.chmod(tmp_path / "closed.jpg", 0)
+    os.chmod(tmp_path / "open.jpg", 0o644)
+    os.chmod(tmp_path, 0o755)
+    names = ["closed.jpg", "open.jpg"]
+    assert os.stat(tmp_path.parent).st_mode & 0o005 == 0o005
+    if os.geteuid() != 0:
+        fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            answers = native.stat_names(fd, names), storage._stat_names_py(fd, names)
+        finally:
+            os.close(fd)
+    else:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: another user, then both look-ups
+            try:
+                os.close(read)
+                os.setgid(65534)
+                os.setuid(65534)
+                fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+                os.write(write, repr((native.stat_names(fd, names), storage._stat_names_py(fd, names))).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            text = pipe.read()
+        os.waitpid(pid, 0)
+        if not text:
+            pytest.skip("the child could not become another user and open the folder")
+        answers = eval(text)  # noqa: S307 - the repr of two lists of tuples and None, written by this test
+    c, py = answers
+    assert c == py
+    assert c[0] is None and c[1] is not None

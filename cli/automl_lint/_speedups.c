@@ -12,11 +12,24 @@
  *     Whether the 64-bit integers of ``hashes`` (an array('q'), or any C-contiguous buffer of 8-byte items) are
  *     all different: ``len(set(hashes)) == len(hashes)`` without a Python int and a set entry per item (16 bytes
  *     per item while it runs, against the set's ~40).
+ *
+ * stat_names(folder_fd, names) -> list   (Linux only)
+ *     For each name of a list of str, what automl_lint.images.storage._stat_names answers: (st_size,
+ *     str(st_mtime_ns)) of a regular file this process may read, looked up in the open folder without following
+ *     a link (fstatat with AT_SYMLINK_NOFOLLOW; readable by the owner's read bit for its owner, else faccessat),
+ *     and None for anything else (missing, a link, not a regular file, unreadable, a name that cannot be encoded
+ *     or holds a NUL byte). os.stat makes a stat_result object per file; this makes the tuple only. Ctrl-C is
+ *     heard every 1,024 names (a slow network folder).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __linux__
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 typedef struct {
     double lo, lo2, hi, hi2; /* the smallest, second smallest, largest and second largest value */
@@ -200,10 +213,108 @@ static PyObject *distinct(PyObject *self, PyObject *hashes) {
     return PyBool_FromLong(answer);
 }
 
+#ifdef __linux__
+/* One name's answer (a new reference), or NULL with an exception set (only for what os.stat would raise past
+ * _stat_names: a name that is not a str, no memory). */
+static PyObject *stat_one(int fd, PyObject *name, uid_t me) {
+    if (!PyUnicode_Check(name)) {
+        PyErr_SetString(PyExc_TypeError, "stat_names() takes a list of str");
+        return NULL;
+    }
+    PyObject *encoded = PyUnicode_EncodeFSDefault(name); /* as os.stat encodes a str path */
+    if (encoded == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError)) { /* UnicodeEncodeError is a ValueError: None */
+            return NULL;
+        }
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    const char *path = PyBytes_AS_STRING(encoded);
+    if ((Py_ssize_t)strlen(path) != PyBytes_GET_SIZE(encoded)) { /* a NUL byte: os.stat's ValueError */
+        Py_DECREF(encoded);
+        Py_RETURN_NONE;
+    }
+    struct stat st;
+    int found, readable = 0;
+    Py_BEGIN_ALLOW_THREADS
+    found = fstatat(fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    if (found) {
+        readable = ((st.st_mode & S_IRUSR) && st.st_uid == me) || faccessat(fd, path, R_OK, 0) == 0;
+    }
+    Py_END_ALLOW_THREADS
+    Py_DECREF(encoded);
+    if (!found || !readable) {
+        Py_RETURN_NONE;
+    }
+    /* str(st_mtime_ns) as Python computes it: seconds * 10**9 + nanoseconds, with Python ints past 64 bits. */
+    long long sec = (long long)st.st_mtim.tv_sec, nsec = (long long)st.st_mtim.tv_nsec, ns;
+    PyObject *version;
+    if (!__builtin_mul_overflow(sec, 1000000000LL, &ns) && !__builtin_add_overflow(ns, nsec, &ns)) {
+        version = PyUnicode_FromFormat("%lld", ns);
+    } else {
+        version = NULL;
+        PyObject *s = PyLong_FromLongLong(sec), *billion = PyLong_FromLong(1000000000L), *n = PyLong_FromLongLong(nsec);
+        PyObject *scaled = s && billion ? PyNumber_Multiply(s, billion) : NULL;
+        PyObject *total = scaled && n ? PyNumber_Add(scaled, n) : NULL;
+        if (total != NULL) {
+            version = PyObject_Str(total);
+        }
+        Py_XDECREF(s);
+        Py_XDECREF(billion);
+        Py_XDECREF(n);
+        Py_XDECREF(scaled);
+        Py_XDECREF(total);
+    }
+    if (version == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(LN)", (long long)st.st_size, version);
+}
+
+static PyObject *stat_names(PyObject *self, PyObject *args) {
+    (void)self;
+    int fd;
+    PyObject *names;
+    if (!PyArg_ParseTuple(args, "iO!:stat_names", &fd, &PyList_Type, &names)) {
+        return NULL;
+    }
+    uid_t me = geteuid();
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n && i < PyList_GET_SIZE(names); i++) {
+        if ((i & 1023) == 1023 && PyErr_CheckSignals() < 0) { /* Ctrl-C on a slow network folder */
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *name = PyList_GET_ITEM(names, i);
+        Py_INCREF(name);
+        PyObject *entry = stat_one(fd, name, me);
+        Py_DECREF(name);
+        if (entry == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, entry);
+    }
+    for (Py_ssize_t i = PyList_GET_SIZE(names); i < n; i++) { /* the list shrank meanwhile: None for the rest */
+        Py_INCREF(Py_None);
+        PyList_SET_ITEM(out, i, Py_None);
+    }
+    return out;
+}
+#endif
+
 static PyMethodDef methods[] = {
     {"distinct", distinct, METH_O, "Whether the 8-byte integers of a buffer (an array('q')) are all different."},
     {"plain_segment", plain_segment, METH_O,
      "True when a polygon segment needs no further look (exact floats inside (0, 1), no extreme apart)."},
+#ifdef __linux__
+    {"stat_names", stat_names, METH_VARARGS,
+     "(size, str(mtime_ns)) of each readable regular file named in the open folder, None for anything else."},
+#endif
     {NULL, NULL, 0, NULL},
 };
 
