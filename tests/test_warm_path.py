@@ -225,6 +225,7 @@ def test_joining_a_location_and_a_tail_is_os_path_join_of_its_parts():
 
 
 def test_a_folders_candidates_serve_its_plain_names_exactly(monkeypatch):
+    """Locator.candidates, and candidates_of a whole run of URLs, give each URL's own answer."""
     import itertools
 
     from automl_lint.images import locate
@@ -243,12 +244,20 @@ def test_a_folders_candidates_serve_its_plain_names_exactly(monkeypatch):
               ([], {}, {"AmlDatastore://ds/img/a": "/long"}), (["/r"], {"": "/empty"}, {"AmlDatastore://ds/": "/m/"})]
     for roots, datastores, maps in setups:
         remembering = locate.Locator(roots, datastores, maps)
+        answers = {}
         for folder, name in itertools.product(folders, names):
             url = f"{folder}/{name}"
             with monkeypatch.context() as m:
                 m.setattr(locate, "FOLDER_MEMO", 0)  # nothing remembered: each URL resolved on its own
                 m.setattr(locate, "_PLAIN_NAME", re.compile("(?!)"))
                 alone = locate.Locator(roots, datastores, maps)
-                expected = alone.candidates(url), alone.outside.get(url)
+                expected = answers[url] = alone.candidates(url), alone.outside.get(url)
             assert (remembering.candidates(url), remembering.outside.get(url)) == expected, url
+        # All at once, folder by folder (each folder's names in a row), then again in reverse and repeated: the same.
+        urls = list(answers)
+        for batch in (urls, urls[::-1] + urls):
+            together = locate.Locator(roots, datastores, maps)
+            got = together.candidates_of(iter(batch))
+            assert list(got) == list(dict.fromkeys(batch))
+            assert {url: (got[url], together.outside.get(url)) for url in got} == answers
     assert len(remembering._folders) < len(folders)  # the folders were remembered, not each URL

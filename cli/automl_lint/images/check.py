@@ -77,11 +77,7 @@ def _few_collections():
 
 def _check_images(files: list, settings, progress, probes) -> None:
     locator = Locator(settings.image_root, settings.datastores, settings.image_maps)
-    where: dict[str, list[tuple[str, str]]] = {}
-    for r in files:
-        for ref in r.image_refs:
-            if ref[1] not in where:
-                where[ref[1]] = locator.candidates(ref[1])
+    where: dict[str, list[tuple[str, str]]] = locator.candidates_of(ref[1] for r in files for ref in r.image_refs)
     storage = Storage()
     cache = ProbeCache(settings.image_cache)
     try:

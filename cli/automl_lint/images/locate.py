@@ -91,6 +91,28 @@ class Locator:
         """
         return [location for location, _ in self.candidates(url)]
 
+    def candidates_of(self, urls) -> dict:
+        """{url: ``candidates(url)``} for each distinct url of ``urls``, in order. A dataset's names come folder by
+        folder: while they stay in a folder that has one mapping, each plain name costs a match and a list."""
+        out: dict = {}
+        plain = _PLAIN_NAME.fullmatch
+        memos = self._folders
+        current = prefix = location = None  # a folder whose candidates are (prefix + name, location)
+        for url in urls:
+            if url in out:
+                continue
+            folder, _, name = url.rpartition("/")
+            if folder == current and plain(name):
+                out[url] = [(prefix + name, location)]
+                continue
+            out[url] = self.candidates(url)
+            memo = memos.get(folder)  # a list only where candidates() takes the folder's pairs for a plain name
+            if type(memo) is list and len(memo) == 1:
+                current, (prefix, location) = folder, memo[0]
+            else:
+                current = None
+        return out
+
     def candidates(self, url: str) -> list[tuple[str, str]]:
         """(location, the folder or container it was mapped into) in order of preference."""
         folder, _, name = url.rpartition("/")
@@ -107,6 +129,8 @@ class Locator:
                 self.outside[url] = memo
                 return []
             if memo is not _UNUSUAL:
+                if len(memo) == 1:  # one mapping (the usual case): no comprehension to call
+                    return [(memo[0][0] + name, memo[0][1])]
                 return [(prefix + name, location) for prefix, location in memo]
             pairs = self._named_pairs(folder, name)
         else:
