@@ -334,56 +334,61 @@ def _content_keys(chosen: dict, where: dict, storage: Storage, cache: ProbeCache
     """{image_url: content key} for existing images: equal keys mean identical bytes.
 
     Images are grouped by (size, head hash); only groups of two or more locations are compared by whole content:
-    Blob's Content-MD5 when every member has one, else a hash of the whole file (read in chunks).
+    Blob's Content-MD5 when every member has one, else a hash of the whole file (read in chunks). An image alone
+    with its (size, head hash) keeps them as its key, unlike any ("md5" | "digest", hash) key.
     """
-    by_location: dict[str, tuple] = {}  # location -> (probe, root, (size, head), the locations sharing these)
-    groups: dict = {}  # (size, head) -> locations
-    urls = []  # (url, location)
+    keys: dict = {}
+    first: dict = {}  # (size, head) -> the first location found with them
+    shared: set = set()  # the (size, head) of two or more locations
     for url, (rank, p) in chosen.items():
         if p.exists and p.head:
+            candidate = p.bytes, p.head
+            keys[url] = candidate
+            loc = where[url][rank][0]
+            seen = first.setdefault(candidate, loc)
+            if seen is not loc and seen != loc:
+                shared.add(candidate)
+    if not shared:
+        return keys
+    by_location: dict[str, tuple] = {}  # location -> (probe, root) in a shared group
+    groups: dict = {}  # (size, head) -> its locations, in the order first found
+    members = []  # (url, location) in a shared group
+    for url, (rank, p) in chosen.items():
+        candidate = keys.get(url)
+        if candidate is not None and candidate in shared:
             loc, root = where[url][rank]
             if loc not in by_location:
-                candidate = (p.bytes, p.head)
-                group = groups.get(candidate)
-                if group is None:
-                    group = groups[candidate] = [loc]
-                else:
-                    group.append(loc)
-                by_location[loc] = (p, root, candidate, group)
-            urls.append((url, loc))
+                by_location[loc] = p, root
+                groups.setdefault(candidate, []).append(loc)
+            members.append((url, loc))
     key_of: dict[str, object] = {}  # the keys of locations sharing a size and head hash
     executor = distributed.current()
     if executor is not None:  # --dask: the workers hash the candidates whole
-        todo = [(loc, by_location[loc][1]) for locs in groups.values() if len(locs) > 1
-                and not all(by_location[loc][0].md5 for loc in locs) for loc in locs if not by_location[loc][0].digest]
+        todo = [(loc, by_location[loc][1]) for locs in groups.values() if not all(by_location[loc][0].md5
+                for loc in locs) for loc in locs if not by_location[loc][0].digest]
         for (loc, _), digest in zip(todo, executor.hash_whole(todo)):
             by_location[loc][0].digest = digest
             if digest:
                 cache.put(loc, by_location[loc][0])
     for locs in groups.values():
-        if len(locs) == 1:
-            continue
         if all(by_location[loc][0].md5 for loc in locs):
             for loc in locs:
                 key_of[loc] = ("md5", by_location[loc][0].md5)
             continue
         for loc in locs:
-            p, root = by_location[loc][:2]
+            p, root = by_location[loc]
             if not p.digest:
                 p.digest = _whole_hash(storage, loc, root)
                 if p.digest:
                     cache.put(loc, p)
             if p.digest:
                 key_of[loc] = ("digest", p.digest)
-    keys = {}
-    for url, loc in urls:
-        _, _, candidate, group = by_location[loc]
-        if len(group) == 1:
-            keys[url] = candidate  # (size, head): alone with them, unlike any ("md5" | "digest", hash) key
+    for url, loc in members:
+        key = key_of.get(loc)
+        if key is not None:
+            keys[url] = key
         else:
-            key = key_of.get(loc)
-            if key is not None:
-                keys[url] = key
+            del keys[url]
     return keys
 
 
