@@ -179,6 +179,25 @@ def test_the_extension_is_splitexts(url):
     assert _extension(url) == os.path.splitext(url.split("?", 1)[0])[1].lstrip(".").lower()
 
 
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(url=st.one_of(st.sampled_from(["a/b.jpg", "a/.jpg", "a/..jpg", "a/b..JPG", ".png", "a/b.PNG?x=.gif", "b.gif",
+                                      "a/.x.gif", "a/..x.webp", "x", "a/b.jpg/"]),
+                     st.text(alphabet="a./?JPGjpngif ", max_size=12)))
+def test_the_rules_read_the_extension_as_extension_does(url):
+    """check_image reads the usual extension inline: its finding is the one ``_extension`` gives, for any URL."""
+    from automl_lint.images.probe import Probe
+    from automl_lint.rules.images import _SAME_AS, EXTENSION_FORMATS, FORMAT_MISMATCH, _extension, check_image
+
+    for real in ("JPEG", "PNG"):
+        out: list = []
+        check_image((1, url, None, ()), Probe(format=real, width=64, height=48, mode="RGB"), "", "object-detection",
+                    None, out, False)
+        said = EXTENSION_FORMATS.get(_extension(url))
+        expected = [] if said is None or said == _SAME_AS.get(real, real) else [
+            (FORMAT_MISMATCH, "/image_url", f"the file is {real} but its extension says {said}")]
+        assert out == expected
+
+
 def test_probe_reports_exif_orientation_and_format():
     p = probe_bytes((IMAGES / "img" / "rotated.jpg").read_bytes(), full=True)
     assert (p.format, p.width, p.height, p.orientation, p.error) == ("JPEG", 64, 48, 6, None)

@@ -452,10 +452,10 @@ def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> No
                 check_image(ref, probe, location, task, settings, out, yolo)
                 key = key_of(url)
                 if key is not None:
-                    first = seen.setdefault(key, (url, line))
-                    if first[0] != url:
-                        out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {quote(first[0])} "
-                                    f"(line {first[1]})"))
+                    first = seen.setdefault(key, ref)  # the first reference with this content: (line, url, ...)
+                    if first[1] != url:
+                        out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {quote(first[1])} "
+                                    f"(line {first[0]})"))
         if out:
             _emit(r, line, url, out, settings)
     if suspect and R.LOCATION_SUSPECT.code in settings.enabled:

@@ -276,7 +276,12 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
         out.append((UNDECODABLE, "/image_url", f"{probe.error}; AutoML drops the image"))
         return
     real = _SAME_AS.get(probe.format, probe.format)
-    said = EXTENSION_FORMATS.get(_extension(url))
+    # _extension(url), its usual case inline (a name not starting with a dot, no query): this runs for every image.
+    dot, start = url.rfind("."), url.rfind("/") + 1
+    if dot > start and url[start] != "." and "?" not in url and _POSIX_PATHS:
+        said = EXTENSION_FORMATS.get(url[dot + 1:].lower())
+    else:
+        said = EXTENSION_FORMATS.get(_extension(url))
     declared = None
     if details is not None:
         value = details[0]
@@ -319,7 +324,7 @@ def check_image(ref: tuple, probe, location: str, task: str | None, settings, ou
         out.append((COLOUR_MODE, "/image_url", "CMYK image: converted to RGB naively, colours shift"))
     if real == "GIF" and yolo:
         out.append((GIF_YOLO, "/image_url", "GIF image: YOLOv5's OpenCV reader cannot decode GIF and drops it"))
-    if min(width, height) < MIN_IMAGE_SIDE:
+    if width < MIN_IMAGE_SIDE or height < MIN_IMAGE_SIDE:
         out.append((TINY_IMAGE, "/image_url", f"the image is only {width}x{height} pixels"))
     if boxes:
         _check_boxes(boxes, probe, task, yolo, out)
