@@ -65,6 +65,30 @@ def test_stat_local_tells_what_opening_tells_or_nothing(tmp_path):
     assert _opened(str(root / "link-in.jpg"), str(root)) is not None  # opened instead, and found inside
 
 
+def test_stat_local_answers_each_file_in_any_order_of_folders_and_roots(tmp_path, monkeypatch):
+    """Files are grouped by folder and root as they come (a folder's files usually come together): the answers are
+    each file's own however folders, roots and relative names interleave."""
+    import random
+
+    root = _tree(tmp_path)
+    (root / "sub" / "b.jpg").write_bytes(b"other")
+    refs = [(os.path.join(root, n), str(root)) for n in ("b.jpg", "sub/a.png", "sub/b.jpg", "link-in.jpg")]
+    refs += [(os.path.join(root, "sub", "a.png"), str(root / "sub")), (os.path.join(root, "b.jpg"), str(root / "sub"))]
+    monkeypatch.chdir(root)  # relative locations: in the current folder, and in a folder named relative to it
+    refs += [("b.jpg", str(root)), ("sub/a.png", str(root)), ("./b.jpg", str(root)), (str(root) + "//b.jpg", str(root))]
+    # A name without a folder is in the current folder, one in "/" is not: the same "" before the last "/".
+    name = f"automl-lint-{os.getpid()}-{id(refs)}.jpg"
+    (root / name).write_bytes(b"here")
+    assert not os.path.exists("/" + name)
+    refs += [("/" + name, "/"), (name, "/")]
+    alone = [stat_local([ref])[0] for ref in refs]
+    assert [i for i, answer in enumerate(alone) if answer is None] == [3, 5, 10]  # a link; outside its root; none
+    rng = random.Random(7)
+    for _ in range(50):
+        order = [rng.randrange(len(refs)) for _ in range(rng.randrange(1, 20))]
+        assert stat_local([refs[i] for i in order]) == [alone[i] for i in order]
+
+
 def test_a_folder_is_absent_only_when_no_path_in_it_can_be_opened(tmp_path):
     root = _tree(tmp_path)
     os.symlink(root / "nowhere", root / "dangling")

@@ -220,11 +220,14 @@ def _answer_from_absent_folders(locations: list, probes: dict, settle) -> list:
     absent: dict[str, bool] = {}
     rest, missing = [], []
     sep = os.sep
+    folder = gone = None  # the previous location's folder and answer (a folder's files come together)
     for loc in locations:
-        folder = loc.rpartition(sep)[0] or sep
-        gone = absent.get(folder)
-        if gone is None:
-            gone = absent[folder] = folder_absent(folder)
+        here = loc.rpartition(sep)[0] or sep
+        if here != folder:
+            folder = here
+            gone = absent.get(folder)
+            if gone is None:
+                gone = absent[folder] = folder_absent(folder)
         if gone:
             probes[loc] = MISSING
             missing.append(loc)

@@ -314,15 +314,17 @@ def stat_local(refs: list) -> list:
         return out
     folders: dict = {}  # (folder, root) -> (indices, names)
     sep = os.sep
+    last = group = None  # the previous file's folder and root, and their group (a folder's files come together)
     for i, ref in enumerate(refs):
         folder, found, name = ref[0].rpartition(sep)
-        key = (folder or sep) if found else os.curdir, ref[1]
-        group = folders.get(key)
-        if group is None:
-            folders[key] = [i], [name]
-        else:
-            group[0].append(i)
-            group[1].append(name)
+        if last is None or folder != last[0] or ref[1] != last[1] or found != last[2]:
+            last = folder, ref[1], found
+            key = (folder or sep) if found else os.curdir, ref[1]
+            group = folders.get(key)
+            if group is None:
+                group = folders[key] = [], []
+        group[0].append(i)
+        group[1].append(name)
     for (folder, root), (indices, names) in folders.items():
         fd = _checked_folder(folder, root)
         if fd is None:
