@@ -420,20 +420,17 @@ def _emit(r, line: int, url: str, findings: list, settings) -> None:
 def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> None:
     seen: dict = {}
     located, missing = 0, []
+    # The findings of each image that has any, in line order, emitted once it is known whether the file's missing
+    # images point at a wrong location (then they become one finding for the file, not AutoML's drops).
+    found_out: list = []  # (line, url, findings, whether the image is missing)
     get = chosen.get
-    for ref in r.image_refs:
-        found = get(ref[1])
-        if found is not None:
-            located += 1
-            if not (found[1].exists or found[1].outside or found[1].unreadable):
-                missing.append(ref)
-    suspect = len(missing) >= SUSPECT_MIN_MISSING and 2 * len(missing) > located
     yolo = settings.uses_yolo(r.task or "")
     task, check_image, key_of = r.task, R.check_image, keys.get
+    out: list = []  # a new list only once one has been used
     for ref in r.image_refs:
-        line, url = ref[0], ref[1]
-        out: list = []
+        url = ref[1]
         found = get(url)
+        lost = False
         if found is None:
             if url in outside:  # an image_url leaving its location has no candidate: never chosen
                 out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {outside[url]} ('..' or a symbolic "
@@ -442,16 +439,18 @@ def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> No
                 out.append((R.NOT_LOCATED, "/image_url", "no --image-root, --datastore or --map covers this "
                             "image_url; the image was not checked"))
         else:
+            located += 1
             rank, probe = found
             location, root = where[url][rank]
             if probe.outside:
                 out.append((R.OUTSIDE_ROOT, "/image_url", f"the path leaves {root} (a symbolic link pointing out); "
                             "automl-lint did not read it"))
-            elif suspect and not probe.exists and not probe.unreadable:
-                pass  # one finding for the file (below), not AutoML's drops
             else:
-                if not probe.exists and len(where[url]) > 1:
-                    location = " or ".join(loc for loc, _ in where[url])
+                if not probe.exists and not probe.unreadable:
+                    missing.append(ref)
+                    lost = True
+                    if len(where[url]) > 1:
+                        location = " or ".join(loc for loc, _ in where[url])
                 check_image(ref, probe, location, task, settings, out, yolo)
                 key = key_of(url)
                 if key is not None:
@@ -460,7 +459,12 @@ def _check_file(r, where, chosen, keys, settings, outside: dict[str, str]) -> No
                         out.append((R.DUPLICATE_CONTENT, "/image_url", f"same image content as {quote(first[1])} "
                                     f"(line {first[0]})"))
         if out:
-            _emit(r, line, url, out, settings)
+            found_out.append((ref[0], url, out, lost))
+            out = []
+    suspect = len(missing) >= SUSPECT_MIN_MISSING and 2 * len(missing) > located
+    for line, url, findings, lost in found_out:
+        if not (lost and suspect):
+            _emit(r, line, url, findings, settings)
     if suspect and R.LOCATION_SUSPECT.code in settings.enabled:
         rule = R.LOCATION_SUSPECT
         r.problems.append(Problem(r.path, None, "", rule.code, rule.name, settings.severities[rule.code],
