@@ -284,7 +284,8 @@ static PyObject *stat_names(PyObject *self, PyObject *args) {
     if (out == NULL) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < n && i < PyList_GET_SIZE(names); i++) {
+    Py_ssize_t i = 0;
+    for (; i < n && i < PyList_GET_SIZE(names); i++) {
         if ((i & 1023) == 1023 && PyErr_CheckSignals() < 0) { /* Ctrl-C on a slow network folder */
             Py_DECREF(out);
             return NULL;
@@ -294,12 +295,12 @@ static PyObject *stat_names(PyObject *self, PyObject *args) {
         PyObject *entry = stat_one(fd, name, me);
         Py_DECREF(name);
         if (entry == NULL) {
-            Py_DECREF(out);
+            Py_DECREF(out); /* its items not yet set are NULL: freeing the list skips them */
             return NULL;
         }
         PyList_SET_ITEM(out, i, entry);
     }
-    for (Py_ssize_t i = PyList_GET_SIZE(names); i < n; i++) { /* the list shrank meanwhile: None for the rest */
+    for (; i < n; i++) { /* another thread shortened the list while a look-up waited: None for the rest */
         Py_INCREF(Py_None);
         PyList_SET_ITEM(out, i, Py_None);
     }
