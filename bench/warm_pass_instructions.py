@@ -55,6 +55,10 @@ run()
 """
 
 
+class Failed(Exception):
+    """A count could not be made: said in one line, exit status 2."""
+
+
 def count(valgrind: str, python: str, passes: int, args: list[str]) -> int:
     """Instructions the process executed (cachegrind's "I refs")."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,11 +67,11 @@ def count(valgrind: str, python: str, passes: int, args: list[str]) -> int:
                f"--log-file={log}", python, "-c", CHILD, str(passes), *args]
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if proc.returncode not in (0, 1):
-            sys.exit(f"warm_pass_instructions: the linter failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+            raise Failed(f"the linter failed (exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
         with open(log) as fh:
             found = re.search(r"I\s+refs:\s+([\d,]+)", fh.read())
     if not found:
-        sys.exit("warm_pass_instructions: valgrind gave no instruction count")
+        raise Failed("valgrind gave no instruction count")
     return int(found.group(1).replace(",", ""))
 
 
@@ -102,8 +106,12 @@ def main(argv=None) -> int:
         if filled.returncode:
             print(f"warm_pass_instructions: the linter failed: {filled.stderr.strip()[-500:]}", file=sys.stderr)
             return 2
-        one = count(a.valgrind, a.python, 0, args)
-        more = count(a.valgrind, a.python, a.passes, args)
+        try:
+            one = count(a.valgrind, a.python, 0, args)
+            more = count(a.valgrind, a.python, a.passes, args)
+        except Failed as exc:
+            print(f"warm_pass_instructions: {exc}", file=sys.stderr)
+            return 2
     per_image = (more - one) / a.passes / a.count
     print(f"{a.count} images, {a.passes} extra warm passes: {per_image:,.0f} instructions per image per warm pass "
           f"(whole run with one pass: {one:,} instructions)")

@@ -14,7 +14,7 @@
  *     per item while it runs, against the set's ~40).
  *
  * stat_names(folder_fd, names) -> list   (Linux only)
- *     For each name of a list of str, what automl_lint.images.storage._stat_names answers: (st_size,
+ *     For each name of a list of str, what automl_lint.images.storage._stat_names_py answers: (st_size,
  *     str(st_mtime_ns)) of a regular file this process may read, looked up in the open folder without following
  *     a link (fstatat with AT_SYMLINK_NOFOLLOW; readable by the owner's read bit for its owner, else faccessat),
  *     and None for anything else (missing, a link, not a regular file, unreadable, a name that cannot be encoded
